@@ -1,0 +1,118 @@
+// The table of faces: each upstream program this one can be, its short aliases, a one-line
+// summary for `ovs --help`, and how to load its cmd/ module. A face whose module is not written
+// yet has no loader and names the issue that builds it, so calling it fails loudly instead of
+// pretending. Loaders are static imports in functions so `deno compile` bundles every face.
+
+/** What every cmd/ module exports. `program` is the upstream name it runs as. */
+export interface FaceModule {
+  main(args: string[], program: string): Promise<number>;
+}
+
+export interface Face {
+  /** Upstream program name (or `start`/`monitor` for our own faces). */
+  name: string;
+  aliases: string[];
+  summary: string;
+  /** Whether install-links writes an executable of this name. */
+  upstreamTool: boolean;
+  load: (() => Promise<FaceModule>) | undefined;
+  /** Where the face is planned, for faces not built yet. */
+  plannedIn: string;
+}
+
+export const FACES: readonly Face[] = [
+  {
+    name: "ovsdb-server",
+    aliases: ["dbserver"],
+    summary: "the configuration database server (RFC 7047 JSON-RPC)",
+    upstreamTool: true,
+    load: undefined,
+    plannedIn: "issue 3, OVSDB",
+  },
+  {
+    name: "ovs-vswitchd",
+    aliases: ["vswitchd"],
+    summary: "the switch daemon: bridges, OpenFlow, the datapath",
+    upstreamTool: true,
+    load: undefined,
+    plannedIn: "issue 6, ovs-vswitchd on the dummy datapath",
+  },
+  {
+    name: "ovs-vsctl",
+    aliases: ["vsctl"],
+    summary: "configure the switch through its database",
+    upstreamTool: true,
+    load: undefined,
+    plannedIn: "issue 4, ovs-vsctl",
+  },
+  {
+    name: "ovs-ofctl",
+    aliases: ["ofctl"],
+    summary: "administer OpenFlow switches",
+    upstreamTool: true,
+    load: undefined,
+    plannedIn: "issues 5 and 7, OpenFlow and ovs-ofctl",
+  },
+  {
+    name: "ovs-dpctl",
+    aliases: ["dpctl"],
+    summary: "administer the datapath and its cached flows",
+    upstreamTool: true,
+    load: undefined,
+    plannedIn: "issue 6, ovs-vswitchd and the datapath",
+  },
+  {
+    name: "ovs-appctl",
+    aliases: ["appctl"],
+    summary: "send commands to a running daemon",
+    upstreamTool: true,
+    load: () => import("./appctl.ts"),
+    plannedIn: "",
+  },
+  {
+    name: "ovsdb-tool",
+    aliases: ["dbtool"],
+    summary: "offline work on database files",
+    upstreamTool: true,
+    load: undefined,
+    plannedIn: "issue 3, OVSDB",
+  },
+  {
+    name: "ovsdb-client",
+    aliases: ["dbclient"],
+    summary: "query and monitor a running database server",
+    upstreamTool: true,
+    load: undefined,
+    plannedIn: "issue 3, OVSDB",
+  },
+  {
+    name: "ovs-testcontroller",
+    aliases: ["testcontroller"],
+    summary: "a simple OpenFlow controller (L2 learning)",
+    upstreamTool: true,
+    load: undefined,
+    plannedIn: "issue 9, controllers",
+  },
+  {
+    name: "start",
+    aliases: [],
+    summary: "embedded mode: database server and switch in one process",
+    upstreamTool: false,
+    load: undefined,
+    plannedIn: "issue 9, `ovs start`",
+  },
+  {
+    name: "monitor",
+    aliases: [],
+    summary: "live web page of tables, flows and the datapath",
+    upstreamTool: false,
+    load: undefined,
+    plannedIn: "issue 9, the live monitor",
+  },
+];
+
+/** The face called `name`: its upstream name, an alias, or the name without `ovs-`. */
+export function findFace(name: string): Face | undefined {
+  if (name === "") return undefined;
+  return FACES.find((f) => f.name === name || f.aliases.includes(name) || f.name === `ovs-${name}`);
+}
