@@ -32,6 +32,10 @@ export interface JsonRpcConnectionOptions {
   maxBacklogBytes?: number;
   /** Disconnect when more than this many messages wait to be sent. 0 means no bound. */
   maxBacklogMessages?: number;
+  /** JSON parser for received texts (OVSDB supplies its own, which types numbers as upstream). */
+  parse?: (text: string) => Json;
+  /** JSON serialiser for sent messages (OVSDB supplies upstream's member order and formatting). */
+  stringify?: (value: Json) => string;
 }
 
 /** A JSON-RPC error reply, surfaced to the caller of `call`. */
@@ -54,6 +58,8 @@ export class JsonRpcConnection {
   readonly #framer: JsonFramer;
   readonly #maxBacklogBytes: number;
   readonly #maxBacklogMessages: number;
+  readonly #parse: (text: string) => Json;
+  readonly #stringify: (value: Json) => string;
   #queue: Uint8Array[] = [];
   #backlogBytes = 0;
   #writing = false;
@@ -67,6 +73,8 @@ export class JsonRpcConnection {
     this.#framer = new JsonFramer(options.maxTextBytes);
     this.#maxBacklogBytes = options.maxBacklogBytes ?? 0;
     this.#maxBacklogMessages = options.maxBacklogMessages ?? 0;
+    this.#parse = options.parse ?? parseJson;
+    this.#stringify = options.stringify ?? stringifyJson;
   }
 
   /** Bytes queued but not yet written. */
@@ -121,7 +129,7 @@ export class JsonRpcConnection {
   #deliver(text: string): boolean {
     let json: Json;
     try {
-      json = parseJson(text);
+      json = this.#parse(text);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       log.rateLimited(rateLimit, "warn", `${this.name}: error parsing stream: ${reason}`);
@@ -166,7 +174,7 @@ export class JsonRpcConnection {
   send(message: JsonRpcMessage): boolean {
     if (this.#closed) return false;
     sentCounter.inc();
-    const bytes = encoder.encode(stringifyJson(messageToJson(message)));
+    const bytes = encoder.encode(this.#stringify(messageToJson(message)));
     this.#queue.push(bytes);
     this.#backlogBytes += bytes.length;
     if (
@@ -197,7 +205,7 @@ export class JsonRpcConnection {
 
   #sendNow(message: JsonRpcMessage): void {
     if (this.#closed) return;
-    const bytes = encoder.encode(stringifyJson(messageToJson(message)));
+    const bytes = encoder.encode(this.#stringify(messageToJson(message)));
     this.#queue.push(bytes);
     this.#backlogBytes += bytes.length;
     this.#pump();

@@ -8,7 +8,7 @@
 
 import type { Json } from "./json_value.ts";
 import { type JsonRpcMessage, reply, request } from "./jsonrpc.ts";
-import { JsonRpcConnection } from "./jsonrpc_connection.ts";
+import { JsonRpcConnection, type JsonRpcConnectionOptions } from "./jsonrpc_connection.ts";
 import { Reconnect } from "./reconnect.ts";
 import { errorText, openStream } from "./stream.ts";
 import { cancelTimer, setTimer, timeMsec } from "./timeval.ts";
@@ -22,6 +22,9 @@ export interface SessionOptions {
   /** Log connection progress at DBG instead of INFO. */
   quiet?: boolean;
   maxBacklogBytes?: number;
+  /** JSON parser and serialiser, passed to each connection (see JsonRpcConnectionOptions). */
+  parse?: (text: string) => Json;
+  stringify?: (value: Json) => string;
 }
 
 /** Unix sockets are never probed: the kernel tells us when the peer dies. */
@@ -153,10 +156,13 @@ export class JsonRpcSession {
   }
 
   #attach(conn: Deno.Conn): void {
-    const options = this.#options.maxBacklogBytes === undefined
-      ? {}
-      : { maxBacklogBytes: this.#options.maxBacklogBytes };
-    const connection = new JsonRpcConnection(conn, { name: this.target, ...options });
+    const { maxBacklogBytes, parse, stringify } = this.#options;
+    const connection = new JsonRpcConnection(conn, {
+      name: this.target,
+      ...(maxBacklogBytes === undefined ? {} : { maxBacklogBytes }),
+      ...(parse === undefined ? {} : { parse }),
+      ...(stringify === undefined ? {} : { stringify }),
+    });
     this.#connection = connection;
     connection.onMessage = (message) => {
       this.#fsm.activity(timeMsec());
@@ -204,8 +210,15 @@ export class AcceptedSession {
   readonly #fsm: Reconnect;
   #timer: number | undefined;
 
-  constructor(conn: Deno.Conn, name: string, options: { probeInterval?: number } = {}) {
-    this.connection = new JsonRpcConnection(conn, { name });
+  constructor(
+    conn: Deno.Conn,
+    name: string,
+    options: {
+      probeInterval?: number;
+      connection?: Omit<JsonRpcConnectionOptions, "name">;
+    } = {},
+  ) {
+    this.connection = new JsonRpcConnection(conn, { name, ...options.connection });
     const now = timeMsec();
     this.#fsm = new Reconnect(now);
     this.#fsm.name = name;
