@@ -24,29 +24,30 @@ const OPTIONS = [
 ] as const;
 
 function usage(program: string): string {
-  return `${program}, for querying and controlling Open vSwitch daemon
-usage: ${program} [TARGET] COMMAND [ARG...]
-Targets:
-  -t, --target=TARGET  pidfile or socket to contact
-Common commands:
-  list-commands      List commands supported by the target
-  version            Print version of the target
-  vlog/list          List current logging levels
-  vlog/list-pattern  List logging patterns for each destination.
-  vlog/set [SPEC]
-      Set log levels as detailed in SPEC, which may include:
-      A valid module name (all modules, by default)
-      'syslog', 'console', 'file' (all destinations, by default))
-      'off', 'emer', 'err', 'warn', 'info', or 'dbg' ('dbg', bydefault)
-  vlog/reopen        Make the program reopen its log file
-Other options:
-  --timeout=SECS     wait at most SECS seconds for a response
-  -f, --format=FMT   Output format. One of: 'json', or 'text'
-                     (default: text)
-  --pretty           Format the output in a more readable fashion.
-                     Requires: --format=json.
-  -h, --help         Print this helpful information
-  -V, --version      Display ovs-appctl version information
+  return `${program}: send a command to a running Open vSwitch daemon
+usage: ${program} [OPTIONS] COMMAND [ARG...]
+The daemon is chosen with -t (default: ovs-vswitchd).
+
+Target:
+  -t, --target=TARGET  a program name (found through $OVS_RUNDIR/TARGET.pid)
+                       or the path of a control socket
+
+Commands every daemon serves:
+  list-commands      the daemon's commands, with their arguments
+  version            the daemon's version
+  vlog/list          log levels of every module and destination
+  vlog/list-pattern  log line patterns of every destination
+  vlog/set SPEC      change log levels; SPEC names a module, a destination
+                     (console, syslog, file) and a level (off, emer, err,
+                     warn, info, dbg), each optional and in any order
+  vlog/reopen        reopen the log file (after rotating it)
+
+Options:
+  --timeout=SECS     give up after SECS seconds
+  -f, --format=FMT   print the reply as text (default) or json
+  --pretty           indent json output (with --format=json)
+  -h, --help         show this help
+  -V, --version      show the version
 `;
 }
 

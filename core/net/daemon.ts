@@ -6,7 +6,7 @@
 // and control socket are removed. Deno cannot fork, so detaching re-executes this program with
 // the same arguments and waits for the child to report readiness on a pipe.
 
-import { ovsLogdir } from "./dirs.ts";
+import { ovsLogdir, ovsRundir } from "./dirs.ts";
 import { absFileName } from "./dirs.ts";
 import { type OptionSpec, type ParsedOption } from "./options.ts";
 import { checkPidfile, pidfileName, removePidfile, writePidfile } from "./pidfile.ts";
@@ -344,4 +344,27 @@ export class Daemon {
       removePidfile(this.config.pidfile);
     }
   }
+}
+
+/** The "daemon options" section of a daemon's --help, with today's default paths. */
+export function daemonUsage(program: string): string {
+  return `Daemon options:
+  --detach                run in the background, returning once serving
+  --monitor               accepted for compatibility (restarting is systemd's job)
+  --user=USER[:GROUP]     accepted for compatibility
+  --no-chdir              stay in the current directory when detached
+  --pidfile[=FILE]        write a pidfile (default: ${ovsRundir()}/${program}.pid)
+  --overwrite-pidfile     with --pidfile, start even if another daemon holds it
+`;
+}
+
+/** The "logging options" section of --help. */
+export function vlogUsage(program: string): string {
+  return `Logging options:
+  -vSPEC, --verbose=SPEC  set log levels (as vlog/set)
+  -v, --verbose           log everything everywhere
+  --log-file[=FILE]       log to FILE (default: ${ovsLogdir()}/${program}.log)
+  --syslog-method=METHOD  accepted for compatibility
+  --syslog-target=HOST:PORT  accepted for compatibility
+`;
 }
