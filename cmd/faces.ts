@@ -26,7 +26,7 @@ export const FACES: readonly Face[] = [
     aliases: ["dbserver"],
     summary: "the configuration database server (RFC 7047 JSON-RPC)",
     upstreamTool: true,
-    load: undefined,
+    load: () => import("./ovsdb_server.ts"),
     plannedIn: "issue 3, OVSDB",
   },
   {
@@ -34,7 +34,7 @@ export const FACES: readonly Face[] = [
     aliases: ["vswitchd"],
     summary: "the switch daemon: bridges, OpenFlow, the datapath",
     upstreamTool: true,
-    load: undefined,
+    load: () => import("./vswitchd.ts"),
     plannedIn: "issue 6, ovs-vswitchd on the dummy datapath",
   },
   {
@@ -74,7 +74,7 @@ export const FACES: readonly Face[] = [
     aliases: ["dbtool"],
     summary: "offline work on database files",
     upstreamTool: true,
-    load: undefined,
+    load: () => import("./ovsdb_tool.ts"),
     plannedIn: "issue 3, OVSDB",
   },
   {
@@ -106,7 +106,7 @@ export const FACES: readonly Face[] = [
     aliases: [],
     summary: "live web page of tables, flows and the datapath",
     upstreamTool: false,
-    load: undefined,
+    load: () => import("./monitor.ts"),
     plannedIn: "issue 9, the live monitor",
   },
 ];

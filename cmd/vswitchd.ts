@@ -1,0 +1,124 @@
+// ovs-vswitchd: the switch daemon. Connects to ovsdb-server, takes the `ovs_vswitchd` lock,
+// reconciles bridges with the database and writes status back, as upstream's daemon does. This
+// file owns the command line, the main loop's scheduling and the daemon-level control commands;
+// bridges live in core/vswitchd.
+
+import {
+  applyDaemonOption,
+  Daemon,
+  DAEMON_OPTIONS,
+  daemonConfig,
+  daemonUsage,
+  vlogUsage,
+} from "../core/net/daemon.ts";
+import { ovsRundir } from "../core/net/dirs.ts";
+import { type OptionSpec, parseCommandLine, UsageError } from "../core/net/options.ts";
+import { versionText } from "../core/net/version.ts";
+import { vlogModule } from "../core/net/vlog.ts";
+import type { VswitchdOptions } from "../core/vswitchd/bridge.ts";
+import { Vswitchd } from "../core/vswitchd/vswitchd.ts";
+
+const log = vlogModule("bridge");
+
+const OPTIONS: readonly OptionSpec[] = [
+  { name: "enable-dummy", arg: "optional" },
+  { name: "disable-system", arg: "none" },
+  { name: "disable-system-route", arg: "none" },
+  { name: "mlockall", arg: "none" },
+  { name: "private-key", short: "p", arg: "required" },
+  { name: "certificate", short: "c", arg: "required" },
+  { name: "ca-cert", short: "C", arg: "required" },
+  { name: "bootstrap-ca-cert", arg: "required" },
+  { name: "peer-ca-cert", arg: "required" },
+  { name: "ssl-protocols", arg: "required" },
+  { name: "ssl-ciphers", arg: "required" },
+  { name: "help", short: "h", arg: "none" },
+  { name: "version", short: "V", arg: "none" },
+  ...DAEMON_OPTIONS,
+];
+
+function usage(program: string): string {
+  return `${program}: the Open vSwitch switch daemon
+usage: ${program} [OPTIONS] [DATABASE]
+DATABASE is where ovsdb-server listens (default: unix:${ovsRundir()}/db.sock):
+unix:FILE or tcp:HOST:PORT (ssl:HOST:PORT is understood but not built yet).
+
+Switch options:
+  --enable-dummy[=override]  offer the dummy datapath and netdevs used by tests;
+                             with =override, every bridge and port is a dummy one
+  --disable-system        offer no system datapath
+  --disable-system-route  accepted for compatibility
+  --mlockall              accepted for compatibility
+
+${daemonUsage(program)}
+${vlogUsage(program)}
+Other options:
+  --unixctl=SOCKET        control socket (default: ${program}.PID.ctl in OVS_RUNDIR)
+  -h, --help              show this help
+  -V, --version           show the version
+`;
+}
+
+export async function main(args: string[], program = "ovs-vswitchd"): Promise<number> {
+  const config = daemonConfig(program);
+  config.exitTakesCleanup = true;
+  let parsed;
+  try {
+    parsed = parseCommandLine(args, OPTIONS);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${program}: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  const options: VswitchdOptions = {
+    enableDummy: false,
+    dummyOverride: false,
+    disableSystem: false,
+  };
+  for (const option of parsed.options) {
+    try {
+      if (applyDaemonOption(option, config)) continue;
+    } catch (error) {
+      console.error(`${program}: ${error instanceof Error ? error.message : error}`);
+      return 1;
+    }
+    switch (option.name) {
+      case "help":
+        await Deno.stdout.write(new TextEncoder().encode(usage(program)));
+        return 0;
+      case "version":
+        await Deno.stdout.write(new TextEncoder().encode(versionText(program)));
+        return 0;
+      case "enable-dummy":
+        options.enableDummy = true;
+        if (option.value === "override") options.dummyOverride = true;
+        else if (option.value !== undefined && option.value !== "system") {
+          console.error(`${program}: ${option.value}: unknown dummy level`);
+          return 1;
+        }
+        break;
+      case "disable-system":
+        options.disableSystem = true;
+        break;
+    }
+  }
+  if (parsed.operands.length > 1) {
+    console.error(`${program}: at most one non-option argument accepted; use --help for usage`);
+    return 1;
+  }
+  const remote = parsed.operands[0] ?? `unix:${ovsRundir()}/db.sock`;
+
+  const daemon = await Daemon.start(config, [program], args);
+  if (typeof daemon === "number") return daemon;
+  const vswitchd = new Vswitchd(remote, options, program);
+  vswitchd.ready.then(() => daemon.ready());
+  daemon.onShutdown(() => vswitchd.close());
+  vswitchd.start();
+
+  const { cleanup } = await daemon.exitRequested;
+  if (cleanup) log.info("exiting with cleanup");
+  await daemon.stop();
+  return 0;
+}
