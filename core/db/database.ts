@@ -1,11 +1,14 @@
 // One OVSDB database: schema, tables, optional file storage, monitors. This is the object a
 // server calls. Owns running "transact" requests atomically (execute, commit-time checks,
-// durable append to the file, then monitor notification), serialising transactions so each
-// sees the previous one's result; opening, creating and compacting database files (on demand
-// and automatically, on upstream's schedule); and the snapshot helpers ovsdb-tool uses.
-// Promises: a transaction's reply is returned only
-// after its record is synced to disk; a failed transaction leaves no trace; monitors see only
-// committed changes, in commit order. Must not do network I/O or parse command lines.
+// durable append to the file, then monitor notification); opening, creating and compacting
+// database files (on demand and automatically, on upstream's schedule); and the snapshot helpers
+// ovsdb-tool uses. Transactions run one after another in memory, each seeing the previous one's
+// result, while their records go to disk in groups: every record written while one fdatasync
+// is under way shares the next one (group commit). Promises: a transaction's reply is returned
+// only after its record — and every record before it — is synced to disk; a failed write takes
+// back every transaction not yet durable, newest first, so nothing unacknowledged survives and
+// nothing acknowledged is lost; listeners hear only durable transactions, in commit order.
+// Must not do network I/O or parse command lines.
 
 import { type Json, type JsonObject } from "./json.ts";
 import { OvsdbError } from "./error.ts";
@@ -46,6 +49,14 @@ export interface OpenOptions {
   onWarning?: (message: string) => void;
 }
 
+interface PendingCommit {
+  txn: Transaction;
+  changes: RowChange[];
+  record: JsonObject;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 function tablesFor(schema: DatabaseSchema): Map<string, Table> {
   return new Map([...schema.tables.values()].map((t) => [t.name, new Table(t)]));
 }
@@ -61,7 +72,11 @@ export class Database {
   /** Whether to compact the file automatically, on upstream's schedule. */
   autoCompact = true;
   readonly #listeners = new Set<CommitListener>();
-  #queue: Promise<unknown> = Promise.resolve();
+  /** Transactions committed in memory whose records are not yet durable, oldest first. */
+  readonly #pending: PendingCommit[] = [];
+  #flushing = false;
+  #drainWaiters: Array<() => void> = [];
+  #compacting: Promise<void> | undefined;
   /** File size right after opening or compacting (upstream's log "base"). */
   #base = 0;
   #snapshotMin = Infinity;
@@ -155,18 +170,29 @@ export class Database {
 
   /** Runs one "transact" request (params = ["db-name", operation...]). */
   transact(params: Json, ctx: TransactContext = {}): Promise<TransactOutcome> {
-    const run = () => this.#transact(params, ctx);
-    const p = this.#queue.then(run, run);
-    this.#queue = p.catch(() => {});
-    return p;
+    return this.#transact(params, ctx);
+  }
+
+  /** Whether transactions are committed in memory but not yet durable. */
+  get hasPending(): boolean {
+    return this.#pending.length > 0 || this.#flushing;
+  }
+
+  /** Resolves once every transaction committed so far is durable (or was taken back). */
+  async durable(): Promise<void> {
+    while (this.hasPending) {
+      await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+    }
   }
 
   async #transact(params: Json, ctx: TransactContext): Promise<TransactOutcome> {
+    // Everything up to the in-memory commit is synchronous, so transactions never interleave.
     const txn = new Transaction(this.tables);
     const outcome = executeOperations(this.schema, this.tables, txn, params, ctx);
     if (outcome.kind === "blocked" || outcome.failed || ctx.dryRun) {
       txn.abort();
       if (outcome.kind === "blocked") return outcome;
+      await this.durable();
       return { kind: "results", results: outcome.badParams ?? outcome.results };
     }
     const results = outcome.results;
@@ -176,37 +202,77 @@ export class Database {
     } catch (e) {
       txn.abort();
       results.push(toErrorJson(e));
+      await this.durable();
       return { kind: "results", results };
     }
     if (!changed) {
       txn.abort();
+      // What this transaction read may include changes not yet durable: answer after them.
+      await this.durable();
       return { kind: "results", results };
     }
     const changes = txn.changes();
     const record = changesToFileJson(changes);
-    if (this.storage && record) {
-      const comment = txn.comments.length ? txn.comments.join("\n") : undefined;
-      // Until the record is durable, readers outside the queue (monitor requests, snapshots)
-      // see the previous state.
-      txn.hide();
-      try {
-        await this.storage.append(annotate(record, comment, Date.now()));
-        this.nTransactions++;
-      } catch (e) {
-        txn.abort();
-        results.push(toErrorJson(e));
-        return { kind: "results", results };
-      }
-      txn.show();
-    }
     txn.commit();
-    this.lastTxnId = crypto.randomUUID();
-    for (const fn of this.#listeners) fn(changes, this.lastTxnId);
+    if (!this.storage || !record) {
+      this.#announce(changes);
+      return { kind: "results", results };
+    }
+    const comment = txn.comments.length ? txn.comments.join("\n") : undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#pending.push({
+          txn,
+          changes,
+          record: annotate(record, comment, Date.now()),
+          resolve,
+          reject,
+        });
+        void this.#flush();
+      });
+    } catch (e) {
+      results.push(toErrorJson(e));
+      return { kind: "results", results };
+    }
     if (this.autoCompact && this.shouldCompact()) {
       log.info(`${this.name}: compacting database automatically`);
       this.compact().catch((e) => log.warn(`${this.name}: compaction failed (${String(e)})`));
     }
     return { kind: "results", results };
+  }
+
+  #announce(changes: RowChange[]): void {
+    this.lastTxnId = crypto.randomUUID();
+    for (const fn of this.#listeners) fn(changes, this.lastTxnId);
+  }
+
+  /** Writes pending records, one group per fdatasync, until none are left. */
+  async #flush(): Promise<void> {
+    if (this.#flushing) return;
+    this.#flushing = true;
+    try {
+      while (this.#pending.length > 0 && this.storage) {
+        const group = this.#pending.splice(0);
+        try {
+          await this.storage.appendMany(group.map((p) => p.record));
+        } catch (e) {
+          // Take back this group and everything committed after it, newest first.
+          const undone = [...group, ...this.#pending.splice(0)];
+          for (let i = undone.length - 1; i >= 0; i--) undone[i]!.txn.rollback();
+          for (const p of undone) p.reject(e);
+          continue;
+        }
+        for (const p of group) {
+          this.nTransactions++;
+          this.#announce(p.changes);
+          p.resolve();
+        }
+      }
+    } finally {
+      this.#flushing = false;
+      const waiters = this.#drainWaiters.splice(0);
+      for (const resolve of waiters) resolve();
+    }
   }
 
   /** Convenience: transact and return the result (a blocked wait becomes "not supported"). */
@@ -247,15 +313,21 @@ export class Database {
    * online compaction, with its comment).
    */
   compact(comment = "compacting database online"): Promise<void> {
-    const run = async () => {
-      if (!this.storage) return;
-      await this.storage.compact([schemaToJson(this.schema), this.snapshot(comment)]);
-      this.nTransactions = 0;
-      this.#scheduleSnapshot();
-    };
-    const p = this.#queue.then(run, run);
-    this.#queue = p.catch(() => {});
-    return p;
+    this.#compacting ??= (async () => {
+      try {
+        if (!this.storage) return;
+        // The snapshot must hold exactly what is durable: wait until nothing is in flight,
+        // then take it and queue the rewrite in one synchronous step.
+        await this.durable();
+        while (this.hasPending) await this.durable();
+        await this.storage.compact([schemaToJson(this.schema), this.snapshot(comment)]);
+        this.nTransactions = 0;
+        this.#scheduleSnapshot();
+      } finally {
+        this.#compacting = undefined;
+      }
+    })();
+    return this.#compacting;
   }
 
   close(): void {

@@ -54,6 +54,8 @@ export class Transaction {
   readonly tables: Map<string, Table>;
   readonly #rows = new Map<Table, Map<string, TxnRow>>();
   readonly comments: string[] = [];
+  /** Steps that take back `commit()`, newest last (see `rollback`). */
+  #undo: Array<() => void> | undefined;
 
   constructor(tables: Map<string, Table>) {
     this.tables = tables;
@@ -415,18 +417,51 @@ export class Transaction {
 
   /** Makes reference counts final. Call after a successful precommit. */
   commit(): void {
+    const undo: Array<() => void> = [];
     for (const r of this.#all()) {
+      const previous = r.table.refs.get(r.uuid);
+      undo.push(() => {
+        if (previous === undefined) r.table.refs.delete(r.uuid);
+        else r.table.refs.set(r.uuid, previous);
+      });
       if (r.new && r.nRefs) r.table.refs.set(r.uuid, r.nRefs);
       else r.table.refs.delete(r.uuid);
       r.table.schema.indexes.forEach((index, i) => {
         const map = r.table.indexes[i]!;
+        const remember = (key: string) => {
+          const before = map.get(key);
+          undo.push(() => {
+            if (before === undefined) map.delete(key);
+            else map.set(key, before);
+          });
+        };
         if (r.old) {
           const key = indexKey(r.old, index);
-          if (map.get(key) === r.uuid) map.delete(key);
+          if (map.get(key) === r.uuid) {
+            remember(key);
+            map.delete(key);
+          }
         }
-        if (r.new) map.set(indexKey(r.new, index), r.uuid);
+        if (r.new) {
+          const key = indexKey(r.new, index);
+          remember(key);
+          map.set(key, r.uuid);
+        }
       });
     }
+    this.#undo = undo;
+  }
+
+  /**
+   * Undoes a committed transaction: reference counts, indexes and rows as they were before it.
+   * Only valid for the newest committed transaction (undo newer ones first), which is how a
+   * database whose group commit failed takes back everything that was not made durable.
+   */
+  rollback(): void {
+    const undo = this.#undo ?? [];
+    for (let i = undo.length - 1; i >= 0; i--) undo[i]!();
+    this.#undo = undefined;
+    this.abort();
   }
 
   /** The changes of a committed transaction, table by table. */

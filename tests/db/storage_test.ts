@@ -143,35 +143,68 @@ Deno.test("automatic compaction follows upstream's schedule", () =>
     db.close();
   }));
 
-Deno.test("until a record is durable, other readers see the previous state", () =>
+Deno.test("a reply waits until its record is durable, and listeners hear of it only then", () =>
   withTempDir(async (dir) => {
     const db = await Database.create(`${dir}/db`, schemaFromJson(TEST_SCHEMA));
     const storage = db.storage!;
     let release = () => {};
     const gate = new Promise<void>((resolve) => release = resolve);
-    const realAppend = storage.append.bind(storage);
-    storage.append = async (json) => {
+    const realAppend = storage.appendMany.bind(storage);
+    storage.appendMany = async (records) => {
       await gate;
-      return realAppend(json);
+      return realAppend(records);
     };
-    const pending = db.execute(
-      parseOvsJson('["test",{"op":"insert","table":"A","row":{"name":"x"}}]'),
-    );
-    await new Promise((r) => setTimeout(r, 10));
-    const { monitor, initial } = db.monitor(parseOvsJson('{"A":{"columns":["name"]}}'), 2);
-    assert.deepEqual(initial, {});
+    const { monitor } = db.monitor(parseOvsJson('{"A":{"columns":["name"]}}'), 2);
     let update = "";
     db.onCommit((changes) => update = toOvsJson(monitor.update(changes) ?? {}));
+    let replied = false;
+    const pending = db.execute(
+      parseOvsJson('["test",{"op":"insert","table":"A","row":{"name":"x"}}]'),
+    ).then(() => replied = true);
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(replied, false);
+    assert.equal(update, "");
+    assert.equal(db.hasPending, true);
     release();
     await pending;
     assert.match(update, /^\{"A":\{"[0-9a-f-]{36}":\{"insert":\{"name":"x"\}\}\}\}$/);
     db.close();
   }));
 
+Deno.test("transactions that arrive during a sync share the next one (group commit)", () =>
+  withTempDir(async (dir) => {
+    const db = await Database.create(`${dir}/db`, schemaFromJson(TEST_SCHEMA));
+    const storage = db.storage!;
+    let syncs = 0;
+    const realAppend = storage.appendMany.bind(storage);
+    storage.appendMany = (records) => {
+      syncs++;
+      return realAppend(records);
+    };
+    const results = await Promise.all(
+      Array.from(
+        { length: 50 },
+        (_, i) =>
+          db.execute(parseOvsJson(`["test",{"op":"insert","table":"A","row":{"name":"n${i}"}}]`)),
+      ),
+    );
+    for (const result of results) assert.match(toOvsJson(result), /^\[\{"uuid":/);
+    assert.ok(syncs < 50, `${syncs} syncs for 50 transactions`);
+    db.close();
+    const reopened = await Database.open(`${dir}/db`);
+    const rows = toOvsJson(
+      await reopened.execute(
+        parseOvsJson('["test",{"op":"select","table":"A","where":[],"columns":["name"]}]'),
+      ),
+    );
+    assert.equal((rows.match(/"name"/g) ?? []).length, 50);
+    reopened.close();
+  }));
+
 Deno.test("a failed write leaves the database as it was and reports an I/O error", () =>
   withTempDir(async (dir) => {
     const db = await populated(`${dir}/db`);
-    db.storage!.append = () => Promise.reject(new OvsdbError("I/O error", "disk full"));
+    db.storage!.appendMany = () => Promise.reject(new OvsdbError("I/O error", "disk full"));
     const before = toOvsJson(await db.execute(select));
     const out = toOvsJson(
       await db.execute(
@@ -184,6 +217,21 @@ Deno.test("a failed write leaves the database as it was and reports an I/O error
       out,
       /^\[\{"count":2\},\{"uuid":\["uuid","[0-9a-f-]{36}"\]\},\{"details":"disk full","error":"I\/O error"\}\]$/,
     );
+    assert.equal(toOvsJson(await db.execute(select)), before);
+    db.close();
+  }));
+
+Deno.test("a failed group write takes back every transaction not yet durable, newest first", () =>
+  withTempDir(async (dir) => {
+    const db = await populated(`${dir}/db`);
+    const before = toOvsJson(await db.execute(select));
+    db.storage!.appendMany = () => Promise.reject(new OvsdbError("I/O error", "disk full"));
+    const outcomes = await Promise.all([
+      db.execute(parseOvsJson('["test",{"op":"update","table":"A","where":[],"row":{"i":7}}]')),
+      db.execute(parseOvsJson('["test",{"op":"insert","table":"A","row":{"name":"later"}}]')),
+      db.execute(parseOvsJson('["test",{"op":"update","table":"A","where":[],"row":{"i":8}}]')),
+    ]);
+    for (const outcome of outcomes) assert.match(toOvsJson(outcome), /"error":"I\/O error"/);
     assert.equal(toOvsJson(await db.execute(select)), before);
     db.close();
   }));

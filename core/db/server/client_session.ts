@@ -133,7 +133,7 @@ export class ClientSession {
       case "monitor_cond_since": {
         const database = this.#lookupDatabase(method, params);
         const version = method === "monitor" ? 1 : method === "monitor_cond" ? 2 : 3;
-        this.#send(reply(this.#monitorCreate(database, params, version), id));
+        void this.#monitorWhenDurable(database, params, version, id);
         return;
       }
       case "monitor_cond_change":
@@ -264,6 +264,25 @@ export class ClientSession {
     if (!trigger) return;
     this.#finishTrigger(trigger);
     this.#send(errorReply({ error: "canceled" }, trigger.id));
+  }
+
+  /**
+   * Creates a monitor once every commit so far is durable, so its initial contents never show
+   * a transaction that a failed write could still take back.
+   */
+  async #monitorWhenDurable(
+    database: Database,
+    params: Json[],
+    version: MonitorVersion,
+    id: Json,
+  ): Promise<void> {
+    while (database.hasPending) await database.durable();
+    if (this.#closed) return;
+    try {
+      this.#send(reply(this.#monitorCreate(database, params, version), id));
+    } catch (error) {
+      this.#send(errorReply(errorJson(error), id));
+    }
   }
 
   #monitorCreate(database: Database, params: Json[], version: MonitorVersion): Json {
