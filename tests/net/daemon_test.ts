@@ -144,6 +144,68 @@ Deno.test("vlog/set changes what the daemon logs to its file", async () => {
   }
 });
 
+Deno.test("vlog/reopen starts a new log file after rotation", async () => {
+  const daemon = await startFixture();
+  try {
+    const appctl = (...args: string[]) =>
+      runOvs(["ovs-appctl", "-t", "fixture-daemon", ...args], daemon.env);
+    const log = `${daemon.dir}/fixture-daemon.log`;
+    Deno.renameSync(log, `${log}.1`);
+    assert.equal((await appctl("vlog/reopen")).code, 0);
+    await appctl("fixture/log", "after rotation");
+    assert.match(Deno.readTextFileSync(log), /fixture\|INFO\|after rotation$/m);
+    assert.doesNotMatch(Deno.readTextFileSync(`${log}.1`), /after rotation/);
+  } finally {
+    await daemon.stop();
+  }
+});
+
+Deno.test("coverage counters and memory/show answer through unixctl", async () => {
+  const daemon = await startFixture();
+  try {
+    const appctl = (...args: string[]) =>
+      runOvs(["ovs-appctl", "-t", "fixture-daemon", ...args], daemon.env);
+    const count = await appctl("coverage/read-counter", "unixctl_received");
+    assert.match(count.stdout, /^\d+\n$/);
+    assert.ok(Number(count.stdout) >= 1);
+    const missing = await appctl("coverage/read-counter", "no_such_counter");
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^No such counter\n/);
+    const show = await appctl("coverage/show");
+    assert.match(
+      show.stdout,
+      /^Event coverage, avg rate over last: 5 seconds, last minute, last hour,/,
+    );
+    assert.match(
+      show.stdout,
+      /^unixctl_received +[\d.]+\/sec +[\d.]+\/sec +[\d.]+\/sec +total: \d+$/m,
+    );
+    assert.equal((await appctl("memory/show")).code, 0);
+  } finally {
+    await daemon.stop();
+  }
+});
+
+Deno.test("ovs-appctl --timeout gives up on a daemon that does not answer", async () => {
+  const { dir, env } = await ovsDirs();
+  const socket = `${dir}/silent.ctl`;
+  const listener = Deno.listen({ transport: "unix", path: socket });
+  const held: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) held.push(conn);
+  })().catch(() => {});
+  try {
+    const started = Date.now();
+    const result = await runOvs(["ovs-appctl", "--timeout=1", "-t", socket, "version"], env);
+    assert.ok(Date.now() - started < 5000);
+    assert.notEqual(result.code, 0);
+  } finally {
+    for (const conn of held) conn.close();
+    listener.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("exit removes the pidfile and control socket", async () => {
   const daemon = await startFixture();
   try {
