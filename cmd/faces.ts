@@ -98,7 +98,7 @@ export const FACES: readonly Face[] = [
     aliases: [],
     summary: "embedded mode: database server and switch in one process",
     upstreamTool: false,
-    load: undefined,
+    load: () => import("./start.ts"),
     plannedIn: "issue 9, `ovs start`",
   },
   {

@@ -18,6 +18,7 @@ import {
 import { Database } from "../core/db/database.ts";
 import { FileStorage, strerror, syncDirectory } from "../core/db/storage.ts";
 import { showLog } from "../core/db/show_log.ts";
+import { vswitchSchemaJson } from "../core/db/schemas/vswitch_schema.ts";
 import { convertDatabase } from "../core/db/convert.ts";
 
 const PROGRAM = "ovsdb-tool";
@@ -54,6 +55,20 @@ async function checkAsync<T>(fn: () => Promise<T>): Promise<T> {
     if (e instanceof OvsdbError) fatal(e.toString());
     throw e;
   }
+}
+
+/**
+ * The schema named on the command line, else the default file, else — on a machine without
+ * Open vSwitch's schema file — the built-in Open_vSwitch schema.
+ */
+async function schemaArgument(path: string | undefined): Promise<DatabaseSchema> {
+  if (path !== undefined) return await readSchemaFile(path);
+  try {
+    Deno.statSync(defaultSchema());
+  } catch {
+    return schemaFromJson(vswitchSchemaJson());
+  }
+  return await readSchemaFile(defaultSchema());
 }
 
 async function readSchemaFile(path: string): Promise<DatabaseSchema> {
@@ -112,7 +127,7 @@ async function openDb(path: string, readOnly: boolean): Promise<Database> {
 }
 
 async function create(c: Ctx): Promise<void> {
-  const schema = await readSchemaFile(c.args[1] ?? defaultSchema());
+  const schema = await schemaArgument(c.args[1]);
   const db = await checkAsync(() => Database.create(c.args[0] ?? defaultDb(), schema));
   db.close();
 }
@@ -195,7 +210,7 @@ const COMMANDS: Record<string, Command> = {
     min: 0,
     max: 3,
     run: async (c) => {
-      const schema = await readSchemaFile(c.args[1] ?? defaultSchema());
+      const schema = await schemaArgument(c.args[1]);
       await compactOrConvert(
         c.args[0] ?? defaultDb(),
         c.args[2],
@@ -210,7 +225,7 @@ const COMMANDS: Record<string, Command> = {
     max: 2,
     run: async (c) => {
       const a = await readDbSchema(c.args[0] ?? defaultDb());
-      const b = await readSchemaFile(c.args[1] ?? defaultSchema());
+      const b = await schemaArgument(c.args[1]);
       const same =
         toOvsJson(schemaToJson(a), { sort: true }) === toOvsJson(schemaToJson(b), { sort: true });
       c.out(same ? "no\n" : "yes\n");
@@ -254,19 +269,19 @@ const COMMANDS: Record<string, Command> = {
     usage: "[schema]",
     min: 0,
     max: 1,
-    run: async (c) => c.out((await readSchemaFile(c.args[0] ?? defaultSchema())).name + "\n"),
+    run: async (c) => c.out((await schemaArgument(c.args[0])).name + "\n"),
   },
   "schema-version": {
     usage: "[schema]",
     min: 0,
     max: 1,
-    run: async (c) => c.out((await readSchemaFile(c.args[0] ?? defaultSchema())).version + "\n"),
+    run: async (c) => c.out((await schemaArgument(c.args[0])).version + "\n"),
   },
   "schema-cksum": {
     usage: "[schema]",
     min: 0,
     max: 1,
-    run: async (c) => c.out((await readSchemaFile(c.args[0] ?? defaultSchema())).cksum + "\n"),
+    run: async (c) => c.out((await schemaArgument(c.args[0])).cksum + "\n"),
   },
   query: { usage: "[db] trns", min: 1, max: 2, run: (c) => transact(c, false) },
   transact: { usage: "[db] trns", min: 1, max: 2, run: (c) => transact(c, true) },
