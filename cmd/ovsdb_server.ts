@@ -3,16 +3,15 @@
 // commands; the protocol and remotes live in core/db/server, the engine in core/db.
 
 import {
-  applyDaemonOption,
   Daemon,
-  DAEMON_OPTIONS,
   daemonConfig,
   daemonUsage,
+  parseDaemonCommandLine,
   vlogUsage,
 } from "../core/net/daemon.ts";
 import { ovsDbdir } from "../core/net/dirs.ts";
-import { type OptionSpec, parseCommandLine, UsageError } from "../core/net/options.ts";
-import { programVersion, versionText } from "../core/net/version.ts";
+import type { OptionSpec } from "../core/net/options.ts";
+import { programVersion } from "../core/net/version.ts";
 import { vlogModule } from "../core/net/vlog.ts";
 import { OvsdbServer } from "../core/db/server/server.ts";
 import { openDatabases, registerServerCommands } from "../core/db/server/control.ts";
@@ -25,19 +24,9 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: "sync-from", arg: "required" },
   { name: "sync-exclude-tables", arg: "required" },
   { name: "active", arg: "none" },
-  { name: "private-key", short: "p", arg: "required" },
-  { name: "certificate", short: "c", arg: "required" },
-  { name: "ca-cert", short: "C", arg: "required" },
-  { name: "bootstrap-ca-cert", arg: "required" },
-  { name: "peer-ca-cert", arg: "required" },
-  { name: "ssl-protocols", arg: "required" },
-  { name: "ssl-ciphers", arg: "required" },
   { name: "record", arg: "optional" },
   { name: "replay", arg: "optional" },
   { name: "disable-file-column-diff", arg: "none" },
-  { name: "help", short: "h", arg: "none" },
-  { name: "version", short: "V", arg: "none" },
-  ...DAEMON_OPTIONS,
 ];
 
 function usage(program: string): string {
@@ -65,32 +54,12 @@ Other options:
 
 export async function main(args: string[], program = "ovsdb-server"): Promise<number> {
   const config = daemonConfig(program);
-  let parsed;
-  try {
-    parsed = parseCommandLine(args, OPTIONS);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${program}: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
+  const parsed = await parseDaemonCommandLine(program, args, OPTIONS, config, () => usage(program));
+  if (typeof parsed === "number") return parsed;
   const remotes: string[] = [];
   let runCommand: string | undefined;
   for (const option of parsed.options) {
-    try {
-      if (applyDaemonOption(option, config)) continue;
-    } catch (error) {
-      console.error(`${program}: ${error instanceof Error ? error.message : error}`);
-      return 1;
-    }
     switch (option.name) {
-      case "help":
-        await Deno.stdout.write(new TextEncoder().encode(usage(program)));
-        return 0;
-      case "version":
-        await Deno.stdout.write(new TextEncoder().encode(versionText(program)));
-        return 0;
       case "remote":
         remotes.push(option.value ?? "");
         break;
@@ -101,9 +70,6 @@ export async function main(args: string[], program = "ovsdb-server"): Promise<nu
       case "active":
         console.error(`${program}: active-backup replication is not built yet`);
         return 1;
-      default:
-        // SSL and replay options are accepted; SSL remotes report that they are not built.
-        break;
     }
   }
   for (const remote of remotes) {

@@ -6,18 +6,17 @@
 // against it unchanged. Ctrl-C (or SIGTERM, or `exit`) stops it cleanly.
 
 import {
-  applyDaemonOption,
   Daemon,
-  DAEMON_OPTIONS,
   daemonConfig,
   daemonUsage,
+  parseDaemonCommandLine,
   vlogUsage,
 } from "../core/net/daemon.ts";
 import { ovsDbdir, ovsLogdir, ovsRundir } from "../core/net/dirs.ts";
-import { type OptionSpec, parseCommandLine, UsageError } from "../core/net/options.ts";
+import type { OptionSpec } from "../core/net/options.ts";
 import { removePidfile, writePidfile } from "../core/net/pidfile.ts";
 import { UnixctlServer, unixctlSetProgramName } from "../core/net/unixctl.ts";
-import { OVS_VERSION, versionText } from "../core/net/version.ts";
+import { OVS_VERSION } from "../core/net/version.ts";
 import { vlogModule } from "../core/net/vlog.ts";
 import { Database } from "../core/db/database.ts";
 import { schemaFromJson } from "../core/db/schema.ts";
@@ -32,9 +31,6 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: "dir", arg: "required" },
   { name: "remote", arg: "required" },
   { name: "enable-dummy", arg: "optional" },
-  { name: "help", short: "h", arg: "none" },
-  { name: "version", short: "V", arg: "none" },
-  ...DAEMON_OPTIONS,
 ];
 
 function usage(program: string): string {
@@ -80,29 +76,14 @@ async function ensureDatabase(path: string): Promise<boolean> {
 export async function main(args: string[], program = "ovs start"): Promise<number> {
   const config = daemonConfig("ovs-vswitchd");
   config.exitTakesCleanup = true;
-  let parsed;
-  try {
-    parsed = parseCommandLine(args, OPTIONS);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${program}: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
+  const parsed = await parseDaemonCommandLine(program, args, OPTIONS, config, () => usage(program));
+  if (typeof parsed === "number") return parsed;
   let dir: string | undefined;
   const remotes: string[] = [];
   let enableDummy = false;
   let dummyOverride = false;
   for (const option of parsed.options) {
-    if (applyDaemonOption(option, config)) continue;
     switch (option.name) {
-      case "help":
-        await Deno.stdout.write(new TextEncoder().encode(usage(program)));
-        return 0;
-      case "version":
-        await Deno.stdout.write(new TextEncoder().encode(versionText("ovs")));
-        return 0;
       case "dir":
         dir = option.value;
         break;

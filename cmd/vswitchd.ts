@@ -4,16 +4,14 @@
 // bridges live in core/vswitchd.
 
 import {
-  applyDaemonOption,
   Daemon,
-  DAEMON_OPTIONS,
   daemonConfig,
   daemonUsage,
+  parseDaemonCommandLine,
   vlogUsage,
 } from "../core/net/daemon.ts";
 import { ovsRundir } from "../core/net/dirs.ts";
-import { type OptionSpec, parseCommandLine, UsageError } from "../core/net/options.ts";
-import { versionText } from "../core/net/version.ts";
+import type { OptionSpec } from "../core/net/options.ts";
 import { vlogModule } from "../core/net/vlog.ts";
 import type { VswitchdOptions } from "../core/vswitchd/bridge.ts";
 import { Vswitchd } from "../core/vswitchd/vswitchd.ts";
@@ -25,16 +23,6 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: "disable-system", arg: "none" },
   { name: "disable-system-route", arg: "none" },
   { name: "mlockall", arg: "none" },
-  { name: "private-key", short: "p", arg: "required" },
-  { name: "certificate", short: "c", arg: "required" },
-  { name: "ca-cert", short: "C", arg: "required" },
-  { name: "bootstrap-ca-cert", arg: "required" },
-  { name: "peer-ca-cert", arg: "required" },
-  { name: "ssl-protocols", arg: "required" },
-  { name: "ssl-ciphers", arg: "required" },
-  { name: "help", short: "h", arg: "none" },
-  { name: "version", short: "V", arg: "none" },
-  ...DAEMON_OPTIONS,
 ];
 
 function usage(program: string): string {
@@ -62,35 +50,15 @@ Other options:
 export async function main(args: string[], program = "ovs-vswitchd"): Promise<number> {
   const config = daemonConfig(program);
   config.exitTakesCleanup = true;
-  let parsed;
-  try {
-    parsed = parseCommandLine(args, OPTIONS);
-  } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`${program}: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
+  const parsed = await parseDaemonCommandLine(program, args, OPTIONS, config, () => usage(program));
+  if (typeof parsed === "number") return parsed;
   const options: VswitchdOptions = {
     enableDummy: false,
     dummyOverride: false,
     disableSystem: false,
   };
   for (const option of parsed.options) {
-    try {
-      if (applyDaemonOption(option, config)) continue;
-    } catch (error) {
-      console.error(`${program}: ${error instanceof Error ? error.message : error}`);
-      return 1;
-    }
     switch (option.name) {
-      case "help":
-        await Deno.stdout.write(new TextEncoder().encode(usage(program)));
-        return 0;
-      case "version":
-        await Deno.stdout.write(new TextEncoder().encode(versionText(program)));
-        return 0;
       case "enable-dummy":
         options.enableDummy = true;
         if (option.value === "override") options.dummyOverride = true;

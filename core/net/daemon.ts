@@ -8,7 +8,8 @@
 
 import { ovsLogdir, ovsRundir } from "./dirs.ts";
 import { absFileName } from "./dirs.ts";
-import { type OptionSpec, type ParsedOption } from "./options.ts";
+import { type OptionSpec, parseCommandLine, type ParsedOption, UsageError } from "./options.ts";
+import { versionText } from "./version.ts";
 import { checkPidfile, pidfileName, removePidfile, writePidfile } from "./pidfile.ts";
 import { registerUnixctl, UnixctlError, UnixctlServer, unixctlSetProgramName } from "./unixctl.ts";
 import { registerCommonUnixctl } from "./unixctl_builtins.ts";
@@ -367,4 +368,68 @@ export function vlogUsage(program: string): string {
   --syslog-method=METHOD  accepted for compatibility
   --syslog-target=HOST:PORT  accepted for compatibility
 `;
+}
+
+/** SSL options the daemons accept (their streams report that SSL is not built yet). */
+export const SSL_OPTIONS: readonly OptionSpec[] = [
+  { name: "private-key", short: "p", arg: "required" },
+  { name: "certificate", short: "c", arg: "required" },
+  { name: "ca-cert", short: "C", arg: "required" },
+  { name: "bootstrap-ca-cert", arg: "required" },
+  { name: "peer-ca-cert", arg: "required" },
+  { name: "ssl-protocols", arg: "required" },
+  { name: "ssl-ciphers", arg: "required" },
+];
+
+const HELP_VERSION: readonly OptionSpec[] = [
+  { name: "help", short: "h", arg: "none" },
+  { name: "version", short: "V", arg: "none" },
+];
+
+/**
+ * A daemon face's command line: its own `options` plus --help, --version, the SSL options and
+ * every common daemon option. Prints getopt-style errors, help and version itself; returns the
+ * exit code then, else the operands and the options left for the face to handle.
+ */
+export async function parseDaemonCommandLine(
+  program: string,
+  args: readonly string[],
+  options: readonly OptionSpec[],
+  config: DaemonConfig,
+  usage: () => string,
+): Promise<{ operands: string[]; options: ParsedOption[] } | number> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(args, [
+      ...options,
+      ...SSL_OPTIONS,
+      ...HELP_VERSION,
+      ...DAEMON_OPTIONS,
+    ]);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${program}: ${error.message}`);
+    return 1;
+  }
+  const rest: ParsedOption[] = [];
+  const encoder = new TextEncoder();
+  for (const option of parsed.options) {
+    try {
+      if (applyDaemonOption(option, config)) continue;
+    } catch (error) {
+      console.error(`${program}: ${error instanceof Error ? error.message : error}`);
+      return 1;
+    }
+    if (option.name === "help") {
+      await Deno.stdout.write(encoder.encode(usage()));
+      return 0;
+    }
+    if (option.name === "version") {
+      await Deno.stdout.write(encoder.encode(versionText(program)));
+      return 0;
+    }
+    if (SSL_OPTIONS.some((o) => o.name === option.name)) continue;
+    rest.push(option);
+  }
+  return { operands: parsed.operands, options: rest };
 }

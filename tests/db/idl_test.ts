@@ -2,41 +2,27 @@ import assert from "node:assert/strict";
 import { Idl } from "../../core/db/idl.ts";
 import { IdlTransaction } from "../../core/db/idl_txn.ts";
 import { vlogSetLevels } from "../../core/net/vlog.ts";
-import { ovsDirs, run } from "../support/run.ts";
+import { run } from "../support/run.ts";
+import { startOvsdbServer } from "../support/ovsdb.ts";
 import { needPrograms, testIf } from "../support/skip.ts";
 
 vlogSetLevels(undefined, "console", "off");
 
-const SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
-
 /** A real ovsdb-server on a fresh database, the oracle our IDL must agree with. */
 async function realServer() {
-  const { dir, env } = await ovsDirs();
-  assert.equal((await run("ovsdb-tool", ["create", `${dir}/conf.db`, SCHEMA], env)).code, 0);
-  const started = await run(
-    "ovsdb-server",
-    [
-      "--detach",
-      "--no-chdir",
-      "--pidfile",
-      "--log-file",
-      `--remote=punix:${dir}/db.sock`,
-      `${dir}/conf.db`,
-    ],
-    env,
-  );
-  assert.equal(started.code, 0, started.stderr);
+  const server = await startOvsdbServer("real");
   const vsctl = (...args: string[]) =>
-    run("ovs-vsctl", [`--db=unix:${dir}/db.sock`, "--no-wait", ...args], env);
-  return {
-    dir,
-    remote: `unix:${dir}/db.sock`,
-    vsctl,
-    async stop() {
-      await run("ovs-appctl", ["-t", "ovsdb-server", "exit"], env);
-      await Deno.remove(dir, { recursive: true });
-    },
-  };
+    run("ovs-vsctl", [`--db=${server.remote}`, "--no-wait", ...args], server.env);
+  return { ...server, vsctl };
+}
+
+/** An IDL on `server`'s Open_vSwitch database, synced, with the root row created. */
+async function syncedIdl(server: Awaited<ReturnType<typeof realServer>>): Promise<Idl> {
+  assert.equal((await server.vsctl("init")).code, 0);
+  const idl = new Idl(server.remote, "Open_vSwitch", { quiet: true });
+  idl.start();
+  await idl.waitForSync();
+  return idl;
 }
 
 const REAL = needPrograms("ovsdb-server", "ovsdb-tool", "ovs-vsctl", "ovs-appctl");
@@ -73,11 +59,8 @@ testIf(
   "an IDL transaction inserts referenced rows that the real ovs-vsctl then sees",
   async () => {
     const server = await realServer();
-    const idl = new Idl(server.remote, "Open_vSwitch", { quiet: true });
+    const idl = await syncedIdl(server);
     try {
-      assert.equal((await server.vsctl("init")).code, 0);
-      idl.start();
-      await idl.waitForSync();
       const root = idl.first("Open_vSwitch");
       assert.ok(root);
       const txn = new IdlTransaction(idl);
@@ -116,11 +99,8 @@ testIf(
   "a transaction whose verified column changed meanwhile reports try again",
   async () => {
     const server = await realServer();
-    const idl = new Idl(server.remote, "Open_vSwitch", { quiet: true });
+    const idl = await syncedIdl(server);
     try {
-      assert.equal((await server.vsctl("init")).code, 0);
-      idl.start();
-      await idl.waitForSync();
       const root = idl.first("Open_vSwitch");
       assert.ok(root);
       const txn = new IdlTransaction(idl);
