@@ -1,5 +1,6 @@
-// The live monitor's single page: HTML, CSS and a small script that listens to the server's event
-// stream and redraws only the section that changed. Renders with textContent and document
+// The live monitor's single page: HTML, CSS and a small script that draws the snapshot embedded in
+// the page (at the INITIAL marker), then listens to the server's event stream and redraws only the
+// section that changed. Renders with textContent and document
 // fragments (no HTML built from data), so database values cannot inject markup, and thousands of
 // flows stay fast. A filter box narrows every section to lines matching what is typed.
 
@@ -28,10 +29,12 @@ export const MONITOR_PAGE = `<!doctype html>
     display: flex; justify-content: space-between; }
   section h2 small { color: var(--muted); font-weight: normal; }
   .scroll { overflow: auto; max-height: 480px; }
-  table { border-collapse: collapse; width: 100%; font: 12px/1.4 ui-monospace, monospace; }
-  th, td { text-align: left; vertical-align: top; padding: 3px 8px; border-bottom: 1px solid #eef1f5;
-    white-space: pre-wrap; word-break: break-word; }
-  th { position: sticky; top: 0; background: #f0f3f8; }
+  table { border-collapse: collapse; width: max-content; min-width: 100%;
+    font: 12px/1.4 ui-monospace, monospace; }
+  th, td { text-align: left; vertical-align: top; padding: 3px 8px; border-bottom: 1px solid #eef1f5; }
+  th { position: sticky; top: 0; background: #f0f3f8; white-space: nowrap; }
+  td { white-space: pre-wrap; word-break: break-word; max-width: 46ch; }
+  td.uuid { color: var(--muted); white-space: nowrap; }
   pre { margin: 0; padding: 8px 12px; font: 12px/1.45 ui-monospace, monospace; white-space: pre; }
   .error pre { color: var(--bad); }
   .empty { padding: 8px 12px; color: var(--muted); }
@@ -48,6 +51,7 @@ export const MONITOR_PAGE = `<!doctype html>
   <div id="switch"></div>
   <div id="tables"></div>
 </main>
+<!--INITIAL-->
 <script>
 "use strict";
 const state = { tables: [], switch: [], connected: false, time: "" };
@@ -89,11 +93,17 @@ function drawTables() {
   const nav = document.getElementById("nav");
   const frag = document.createDocumentFragment();
   const navFrag = document.createDocumentFragment();
+  const empty = [];
   for (const table of state.tables) {
     const rows = table.rows.filter((r) => matches(r.join(" ")));
     const link = el("a", table.name + " (" + table.rows.length + ")");
     link.href = "#table-" + table.name;
     navFrag.append(link);
+    if (table.rows.length === 0) {
+      // Empty tables get one line between them, not a section each.
+      empty.push(table.name);
+      continue;
+    }
     const section = el("section");
     section.id = "table-" + table.name;
     const h2 = el("h2", table.name + " table");
@@ -103,18 +113,39 @@ function drawTables() {
       section.append(el("div", "(no rows)", "empty"));
     } else {
       const box = el("div", undefined, "scroll");
+      // The row's name (when the table has one) leads, then the rest; UUIDs are shortened.
+      const order = table.columns.map((_, i) => i);
+      const nameAt = table.columns.indexOf("name");
+      if (nameAt > 0) order.splice(order.indexOf(nameAt), 1), order.splice(1, 0, nameAt);
       const t = el("table");
       const head = el("tr");
-      for (const c of table.columns) head.append(el("th", c));
+      for (const i of order) head.append(el("th", table.columns[i]));
       t.append(head);
       for (const r of rows) {
         const tr = el("tr");
-        for (const cell of r) tr.append(el("td", cell));
+        for (const i of order) {
+          const cell = r[i] ?? "";
+          if (i === 0) {
+            const td = el("td", cell.slice(0, 8), "uuid");
+            td.title = cell;
+            tr.append(td);
+          } else tr.append(el("td", cell));
+        }
         t.append(tr);
       }
       box.append(t);
       section.append(box);
     }
+    frag.append(section);
+  }
+  if (empty.length) {
+    const section = el("section");
+    for (const name of empty) {
+      const anchor = el("span");
+      anchor.id = "table-" + name;
+      section.append(anchor);
+    }
+    section.append(el("div", "Empty tables: " + empty.join(", "), "empty"));
     frag.append(section);
   }
   root.replaceChildren(frag);
@@ -130,9 +161,7 @@ function drawStatus() {
 
 filterBox.addEventListener("input", () => { drawSwitch(); drawTables(); });
 
-const events = new EventSource("/api/events");
-events.onmessage = (event) => {
-  const data = JSON.parse(event.data);
+function apply(data) {
   state.time = data.time;
   if (data.kind === "full" || data.kind === "db") {
     state.tables = data.tables;
@@ -144,7 +173,13 @@ events.onmessage = (event) => {
     drawSwitch();
   }
   drawStatus();
-};
+}
+
+// The page arrives with a snapshot, so it shows everything at once; the stream keeps it current.
+const initial = document.getElementById("initial");
+if (initial) apply(JSON.parse(initial.textContent));
+const events = new EventSource("/api/events");
+events.onmessage = (event) => apply(JSON.parse(event.data));
 events.onerror = () => {
   const status = document.getElementById("status");
   status.textContent = "monitor unreachable, retrying…";

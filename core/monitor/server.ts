@@ -104,10 +104,18 @@ export class MonitorServer {
   #handle(request: Request): Response {
     const url = new URL(request.url);
     switch (url.pathname) {
-      case "/":
-        return new Response(MONITOR_PAGE, {
-          headers: { "content-type": "text/html; charset=utf-8" },
-        });
+      case "/": {
+        // "</" is escaped so no value can close the script element early.
+        const snapshot = JSON.stringify({ kind: "full", ...this.#snapshot() }).replaceAll(
+          "</",
+          "<\\/",
+        );
+        const page = MONITOR_PAGE.replace(
+          "<!--INITIAL-->",
+          `<script id="initial" type="application/json">${snapshot}</script>`,
+        );
+        return new Response(page, { headers: { "content-type": "text/html; charset=utf-8" } });
+      }
       case "/api/snapshot":
         return Response.json(this.#snapshot());
       case "/api/events": {

@@ -45,6 +45,15 @@ testIf(
       const url = await monitor.start();
       const page = await (await fetch(url)).text();
       assert.match(page, /<title>Open vSwitch monitor/);
+      // The page arrives with the current state, so it shows it before the stream connects.
+      const embedded = /<script id="initial" type="application\/json">(.*?)<\/script>/s.exec(page);
+      assert.ok(embedded, "the page embeds a snapshot");
+      const snapshot = JSON.parse(embedded[1]!.replaceAll("<\\/", "</"));
+      assert.ok(
+        snapshot.tables.some((t: { name: string; rows: string[][] }) =>
+          t.name === "Bridge" && t.rows.some((r) => r.includes("br0"))
+        ),
+      );
 
       const response = await fetch(`${url}api/events`);
       const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
