@@ -82,7 +82,7 @@ export const FACES: readonly Face[] = [
     aliases: ["dbclient"],
     summary: "query and monitor a running database server",
     upstreamTool: true,
-    load: undefined,
+    load: () => import("./ovsdb_client.ts"),
     plannedIn: "issue 3, OVSDB",
   },
   {

@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { maskUuids, startOvsdbServer, type TestServer } from "../support/ovsdb.ts";
+import { MAIN, run, runOvs } from "../support/run.ts";
+import { needPrograms, testIf } from "../support/skip.ts";
+
+const REAL = needPrograms("ovsdb-server", "ovsdb-tool", "ovs-vsctl", "ovsdb-client", "ovs-appctl");
+
+async function populate(server: TestServer): Promise<void> {
+  const vsctl = (...args: string[]) =>
+    run("ovs-vsctl", [`--db=${server.remote}`, "--no-wait", ...args], server.env);
+  await vsctl("init");
+  await vsctl(
+    "add-br",
+    "br0",
+    "--",
+    "set",
+    "Bridge",
+    "br0",
+    "external_ids:x=y",
+    "fail_mode=secure",
+  );
+  await vsctl("add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=internal");
+}
+
+/** Same order-insensitive comparison for outputs whose row order follows random UUIDs. */
+function normalise(text: string): string {
+  return maskUuids(text);
+}
+
+const COMMANDS: string[][] = [
+  ["list-dbs"],
+  ["get-schema-version"],
+  ["get-schema-cksum", "Open_vSwitch"],
+  ["list-tables"],
+  ["list-columns", "Open_vSwitch", "SSL"],
+  ["--format=csv", "list-columns", "Bridge"],
+  ["dump", "Open_vSwitch", "Bridge", "name", "external_ids", "fail_mode"],
+  ["--format=json", "dump", "Open_vSwitch", "Interface", "name", "type"],
+  ["--bare", "dump", "Open_vSwitch", "Port", "name"],
+  ["--format=list", "dump", "Open_vSwitch", "Bridge", "name", "datapath_type"],
+  ["--format=html", "dump", "Open_vSwitch", "Interface", "name"],
+  [
+    "transact",
+    '["Open_vSwitch",{"op":"select","table":"Bridge","where":[],"columns":["name","fail_mode"]}]',
+  ],
+  ["query", '["Open_vSwitch",{"op":"insert","table":"QoS","row":{"type":"x"}}]'],
+  ["transact", '["Open_vSwitch",{"op":"insert","table":"Nosuch","row":{}}]'],
+  [
+    "--pretty",
+    "transact",
+    '["Open_vSwitch",{"op":"select","table":"Open_vSwitch","where":[],"columns":["bridges"]}]',
+  ],
+  ["get-schema"],
+  ["nosuch"],
+  ["dump", "Open_vSwitch", "Nosuch"],
+  ["dump", "Open_vSwitch", "Bridge", "nosuchcolumn"],
+];
+
+testIf(
+  REAL,
+  "our ovsdb-client prints what the real one prints, against our server and the real one",
+  async () => {
+    const ours = await startOvsdbServer("ours");
+    const real = await startOvsdbServer("real");
+    try {
+      await populate(ours);
+      await populate(real);
+      for (const server of [ours, real]) {
+        for (const command of COMMANDS) {
+          // The server argument goes right after the command name, as a user writes it.
+          const at = command.findIndex((word) => !word.startsWith("-"));
+          const args = [...command.slice(0, at + 1), server.remote, ...command.slice(at + 1)];
+          const theirs = await run("ovsdb-client", args, server.env);
+          const mine = await runOvs(["ovsdb-client", ...args], server.env);
+          const what = `${command.join(" ")} against ${
+            server === ours ? "our" : "the real"
+          } server`;
+          assert.equal(mine.code, theirs.code, `exit code of ${what}: ${mine.stderr}`);
+          assert.equal(normalise(mine.stdout), normalise(theirs.stdout), `stdout of ${what}`);
+          assert.equal(mine.stderr, theirs.stderr, `stderr of ${what}`);
+        }
+      }
+      const failed = await runOvs(["ovsdb-client", "list-dbs", "unix:/nonexistent/db.sock"]);
+      const failedReal = await run("ovsdb-client", ["list-dbs", "unix:/nonexistent/db.sock"]);
+      assert.deepEqual([failed.code, failed.stderr], [failedReal.code, failedReal.stderr]);
+    } finally {
+      await ours.stop();
+      await real.stop();
+    }
+  },
+);
+
+testIf(
+  REAL,
+  "ovsdb-client monitor prints the initial rows and each change as upstream does",
+  async () => {
+    const server = await startOvsdbServer("ours");
+    try {
+      await populate(server);
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--quiet",
+          MAIN,
+          "ovsdb-client",
+          "monitor",
+          server.remote,
+          "Open_vSwitch",
+          "Bridge",
+          "name,fail_mode",
+        ],
+        env: server.env,
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let output = "";
+      const waitFor = async (pattern: RegExp) => {
+        while (!pattern.test(output)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`monitor ended; output so far:\n${output}`);
+          output += value;
+        }
+      };
+      await waitFor(/initial br0 +secure\n/);
+      await run("ovs-vsctl", [
+        `--db=${server.remote}`,
+        "--no-wait",
+        "set-fail-mode",
+        "br0",
+        "standalone",
+      ], server.env);
+      await waitFor(/new +br0 +standalone\n/);
+      child.kill("SIGTERM");
+      await child.status;
+      await reader.cancel().catch(() => {});
+      await child.stderr.cancel().catch(() => {});
+      const pad = (text: string) => text.padEnd(36);
+      assert.equal(
+        maskUuids(output).replaceAll("<uuid>", pad("<uuid>")),
+        [
+          `${pad("row")} action  name fail_mode`,
+          `${"-".repeat(36)} ------- ---- ---------`,
+          `${pad("<uuid>")} initial br0  secure`,
+          "",
+          `${pad("row")} action name fail_mode`,
+          `${"-".repeat(36)} ------ ---- ----------`,
+          `${pad("<uuid>")} old         secure`,
+          `${pad("")} new    br0  standalone`,
+          "",
+        ].join("\n"),
+      );
+    } finally {
+      await server.stop();
+    }
+  },
+);
