@@ -235,3 +235,29 @@ Deno.test("a failed group write takes back every transaction not yet durable, ne
     assert.equal(toOvsJson(await db.execute(select)), before);
     db.close();
   }));
+
+Deno.test("a file cut at any byte opens with every complete transaction kept", () =>
+  withTempDir(async (dir) => {
+    const db = await Database.create(`${dir}/db`, schemaFromJson(TEST_SCHEMA));
+    const names = ["a", "b", "c", "d", "e"];
+    for (const name of names) {
+      await db.execute(
+        parseOvsJson(`["test",{"op":"insert","table":"A","row":{"name":"${name}"}}]`),
+      );
+    }
+    db.close();
+    const whole = await Deno.readFile(`${dir}/db`);
+    // Where each record ends: a cut keeps exactly the records that end at or before it.
+    const ends = decodeLog(whole, "db").records.map((r) => r.end);
+    const query = parseOvsJson(
+      '["test",{"op":"select","table":"A","where":[],"columns":["name"]}]',
+    );
+    for (let cut = ends[0]!; cut <= whole.length; cut++) {
+      await Deno.writeFile(`${dir}/cut`, whole.subarray(0, cut));
+      const opened = await Database.open(`${dir}/cut`, { onWarning: () => {} });
+      const rows = toOvsJson(await opened.execute(query));
+      opened.close();
+      const complete = ends.filter((end) => end <= cut).length - 1;
+      assert.equal((rows.match(/"name"/g) ?? []).length, complete, `cut at byte ${cut}`);
+    }
+  }));
