@@ -37,6 +37,8 @@ export class FileStorage {
   #offset: number;
   #queue: Promise<void> = Promise.resolve();
   #needsTruncate: boolean;
+  /** Whether the file position is known to be at `#offset` (no seek needed before writing). */
+  #positioned = false;
 
   private constructor(
     path: string,
@@ -121,12 +123,21 @@ export class FileStorage {
         if (this.#needsTruncate) {
           await file.truncate(this.#offset);
           this.#needsTruncate = false;
+          this.#positioned = false;
         }
-        await file.seek(this.#offset, Deno.SeekMode.Start);
-        await writeAll(file, record);
-        await file.syncData();
+        // The write is a few microseconds in the page cache: do it synchronously, and seek only
+        // when the position may have moved.
+        if (!this.#positioned) {
+          file.seekSync(this.#offset, Deno.SeekMode.Start);
+          this.#positioned = true;
+        }
+        writeAllSync(file, record);
+        // Synchronous too: the thread-pool round trip of the async form costs more than it
+        // frees, and requests arriving meanwhile simply form the next group.
+        file.syncDataSync();
         this.#offset += record.length;
       } catch (e) {
+        this.#positioned = false;
         try {
           await file.truncate(this.#offset);
         } catch {
@@ -167,6 +178,7 @@ export class FileStorage {
       this.#file = file;
       this.#offset = bytes.length;
       this.#needsTruncate = false;
+      this.#positioned = false;
       await syncDirectory(this.path);
     };
     const p = this.#queue.then(run);
@@ -183,6 +195,11 @@ export class FileStorage {
     this.#file?.close();
     this.#file = undefined;
   }
+}
+
+function writeAllSync(file: Deno.FsFile, bytes: Uint8Array): void {
+  let n = 0;
+  while (n < bytes.length) n += file.writeSync(bytes.subarray(n));
 }
 
 async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
