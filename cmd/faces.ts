@@ -42,7 +42,7 @@ export const FACES: readonly Face[] = [
     aliases: ["vsctl"],
     summary: "configure the switch through its database",
     upstreamTool: true,
-    load: undefined,
+    load: () => import("./vsctl.ts"),
     plannedIn: "issue 4, ovs-vsctl",
   },
   {

@@ -10,7 +10,7 @@ import type { Json } from "../net/json_value.ts";
 import type { Atom, Datum } from "./datum.ts";
 import { datumEquals, defaultDatum } from "./datum.ts";
 import type { Idl } from "./idl.ts";
-import { isObject } from "./json.ts";
+import { isObject, toOvsJson } from "./json.ts";
 import type { TableSchema } from "./schema.ts";
 import type { BaseType, OvsdbType } from "./types.ts";
 
@@ -235,10 +235,12 @@ export class IdlTransaction {
     return ops;
   }
 
-  /** Whether there is anything to send besides verifications and comments. */
+  /**
+   * Whether there is anything to send besides verifications, comments and the increment: as
+   * upstream's IDL, a transaction that only increments a counter is "unchanged".
+   */
   #hasChanges(): boolean {
-    return this.#increment !== undefined ||
-      [...this.#rows.values()].some((r) => r.inserted || r.deleted || r.writes.size > 0);
+    return [...this.#rows.values()].some((r) => r.inserted || r.deleted || r.writes.size > 0);
   }
 
   /** Sends the transaction and interprets the reply. */
@@ -262,8 +264,8 @@ export class IdlTransaction {
       const error = String(result["error"]);
       if (kind === "wait" && error === "timed out") return { status: "try again", inserted };
       if (error === "not owner") return { status: "not locked", inserted };
-      const details = typeof result["details"] === "string" ? `: ${result["details"]}` : "";
-      return { status: "error", error: `${error}${details}`, inserted };
+      // Upstream reports the server's error object as JSON with sorted members.
+      return { status: "error", error: toOvsJson(result, { sort: true }), inserted };
     }
     let incremented: bigint | undefined;
     for (let i = 0; i < ops.length; i++) {
