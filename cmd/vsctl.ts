@@ -17,11 +17,12 @@ import {
 } from "../core/net/vlog.ts";
 import { BRIDGE_COMMANDS, type CommandSpec } from "../core/vsctl/bridge_commands.ts";
 import { DB_COMMANDS, listStyle } from "../core/vsctl/db_commands.ts";
+import { EXTRA_COMMANDS } from "../core/vsctl/extra_commands.ts";
 import { type Context, VsctlError, VsctlExit } from "../core/vsctl/context.ts";
 import type { CellFormat, TableFormat } from "../core/db/table_format.ts";
 
 const COMMANDS = new Map<string, CommandSpec>(
-  [...BRIDGE_COMMANDS, ...DB_COMMANDS].map((c) => [c.name, c]),
+  [...BRIDGE_COMMANDS, ...EXTRA_COMMANDS, ...DB_COMMANDS].map((c) => [c.name, c]),
 );
 
 const EX_DATAERR = 65;
@@ -260,6 +261,7 @@ async function run(program: string, args: string[]): Promise<number> {
       const symbols = new Map<string, string>();
       for (const command of commands) {
         const ctx: Context = {
+          name: command.spec.name,
           idl,
           txn,
           options: command.options,

@@ -149,32 +149,60 @@ function bridgeExists(ctx: Context): void {
   if (!buildCache(ctx).bridges.has(ctx.args[0] ?? "")) throw new VsctlExit(2);
 }
 
-function addPort(ctx: Context): void {
-  const [bridgeName = "", portName = "", ...settings] = ctx.args;
+/** add-port and add-bond: a port of `ifaceNames` on `bridgeName`, with column settings. */
+export function addPortWithInterfaces(
+  ctx: Context,
+  bridgeName: string,
+  portName: string,
+  ifaceNames: string[],
+  settings: string[],
+): void {
   if (portName === "") throw new VsctlError("port name must not be empty string");
+  if (ifaceNames.some((name) => name === "")) {
+    throw new VsctlError("interface name must not be empty string");
+  }
   const cache = buildCache(ctx);
   if (ctx.options.has("--may-exist")) {
     const port = cache.ports.get(portName);
     if (port) {
+      const command = `${ctx.options.has("--may-exist") ? "--may-exist " : ""}${ctx.name} ${
+        ctx.args.join(" ")
+      }`;
       if (port.bridge !== bridgeName) {
         throw new VsctlError(
-          `"--may-exist add-port ${bridgeName} ${portName}" but ${portName} is actually attached to bridge ${port.bridge}`,
+          `"${command}" but ${portName} is actually attached to bridge ${port.bridge}`,
+        );
+      }
+      const have = [...cache.ifaces.values()].filter((i) => i.port === portName).map((i) => i.name)
+        .sort();
+      const want = [...ifaceNames].sort();
+      if (have.join("\0") !== want.join("\0")) {
+        throw new VsctlError(
+          `"${command}" but ${portName} actually has interface(s) ${have.join(", ")}`,
         );
       }
       return;
     }
   }
   checkConflicts(ctx, portName, `cannot create a port named ${portName}`);
+  for (const name of ifaceNames) {
+    if (name !== portName) checkConflicts(ctx, name, `cannot create an interface named ${name}`);
+  }
   const bridge = findBridge(cache, bridgeName, true)!;
   if (bridge.parent !== undefined) {
     throw new VsctlError("fake (VLAN) bridges are not supported by ovs-deno yet");
   }
-  const iface = newInterface(ctx, portName);
-  const port = newPort(ctx, portName, [iface]);
+  const ifaces = ifaceNames.map((name) => newInterface(ctx, name));
+  const port = newPort(ctx, portName, ifaces);
   for (const setting of settings) {
     setColumn(ctx, { uuid: port, table: ctx.idl.schema!.tables.get("Port")! }, setting);
   }
   addToSet(ctx, "Bridge", bridge.uuid, "ports", port);
+}
+
+function addPort(ctx: Context): void {
+  const [bridgeName = "", portName = "", ...settings] = ctx.args;
+  addPortWithInterfaces(ctx, bridgeName, portName, [portName], settings);
 }
 
 function deletePort(ctx: Context): void {

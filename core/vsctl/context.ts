@@ -20,6 +20,8 @@ export class VsctlExit extends Error {
 }
 
 export interface Context {
+  /** The command's name, for messages that quote the command line. */
+  name: string;
   idl: Idl;
   txn: IdlTransaction;
   /** Options given to this command (--may-exist, --if-exists, --columns=…). */
