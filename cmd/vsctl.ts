@@ -16,7 +16,7 @@ import {
   vlogSetVerbosity,
 } from "../core/net/vlog.ts";
 import { BRIDGE_COMMANDS, type CommandSpec } from "../core/vsctl/bridge_commands.ts";
-import { DB_COMMANDS, listStyle } from "../core/vsctl/db_commands.ts";
+import { DB_COMMANDS, listStyle, WaitForChange } from "../core/vsctl/db_commands.ts";
 import { EXTRA_COMMANDS } from "../core/vsctl/extra_commands.ts";
 import { type Context, VsctlError, VsctlExit } from "../core/vsctl/context.ts";
 import type { CellFormat, TableFormat } from "../core/db/table_format.ts";
@@ -259,6 +259,7 @@ async function run(program: string, args: string[]): Promise<number> {
       if (globals.wait) txn.increment("Open_vSwitch", root, "next_cfg");
       const outputs: string[][] = [];
       const symbols = new Map<string, string>();
+      let waiting = false;
       for (const command of commands) {
         const ctx: Context = {
           name: command.spec.name,
@@ -269,8 +270,19 @@ async function run(program: string, args: string[]): Promise<number> {
           output: [],
           symbols,
         };
-        command.spec.run(ctx);
+        try {
+          command.spec.run(ctx);
+        } catch (error) {
+          if (!(error instanceof WaitForChange)) throw error;
+          waiting = true;
+          break;
+        }
         outputs.push(ctx.output);
+      }
+      if (waiting) {
+        // wait-until: nothing is committed until every condition holds; look again on change.
+        await idl.waitForChange();
+        continue;
       }
       const result = globals.dryRun
         ? { status: "unchanged" as const, inserted: new Map<string, string>() }

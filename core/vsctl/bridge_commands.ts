@@ -141,7 +141,14 @@ function deleteBridge(ctx: Context): void {
 
 function listBridges(ctx: Context): void {
   const cache = buildCache(ctx);
-  const names = [...cache.bridges.keys()].sort();
+  const real = ctx.options.has("--real");
+  const fake = ctx.options.has("--fake");
+  const names = [...cache.bridges.values()]
+    .filter((
+      b,
+    ) => (real && !fake ? b.parent === undefined : fake && !real ? b.parent !== undefined : true))
+    .map((b) => b.name)
+    .sort();
   for (const name of names) ctx.output.push(`${name}\n`);
 }
 

@@ -295,9 +295,17 @@ function list(ctx: Context): void {
   printRows(ctx, table, rows);
 }
 
-function find(ctx: Context): void {
+/** Thrown by wait-until while its condition does not hold: the run waits for a change. */
+export class WaitForChange extends Error {}
+
+function waitUntil(ctx: Context): void {
   const table = findTable(ctx, ctx.args[0] ?? "");
-  const conditions = ctx.args.slice(1).map((arg) => {
+  const row = getRow(ctx, table, ctx.args[1] ?? "", false);
+  if (!row || !matching(ctx, table, ctx.args.slice(2), [row]).length) throw new WaitForChange();
+}
+
+function matching(ctx: Context, table: TableSchema, args: string[], rows: Row[]): Row[] {
+  const conditions = args.map((arg) => {
     const parsed = splitColumnKeyValue(arg);
     if (parsed.op === undefined || parsed.value === undefined) {
       throw new VsctlError(`${arg}: missing value`);
@@ -305,10 +313,9 @@ function find(ctx: Context): void {
     if (parsed.op !== "=" && parsed.op !== "!=") {
       throw new VsctlError(`${arg}: the "${parsed.op}" comparison is not built yet in ovs-deno`);
     }
-    const column = findColumn(table, parsed.column);
-    return { parsed, column };
+    return { parsed, column: findColumn(table, parsed.column) };
   });
-  const rows = rowsOf(ctx, table.name).filter((row) =>
+  return rows.filter((row) =>
     conditions.every(({ parsed, column }) => {
       const datum = column.name === "_uuid"
         ? { keys: [row.uuid], values: null }
@@ -324,7 +331,11 @@ function find(ctx: Context): void {
       return parsed.op === "=" ? equal : !equal;
     })
   );
-  printRows(ctx, table, rows);
+}
+
+function find(ctx: Context): void {
+  const table = findTable(ctx, ctx.args[0] ?? "");
+  printRows(ctx, table, matching(ctx, table, ctx.args.slice(1), rowsOf(ctx, table.name)));
 }
 
 export const DB_COMMANDS: CommandSpec[] = [
@@ -390,5 +401,12 @@ export const DB_COMMANDS: CommandSpec[] = [
     maxArgs: Number.POSITIVE_INFINITY,
     options: ["--if-exists", "--all"],
     run: destroy,
+  },
+  {
+    name: "wait-until",
+    minArgs: 2,
+    maxArgs: Number.POSITIVE_INFINITY,
+    options: [],
+    run: waitUntil,
   },
 ];

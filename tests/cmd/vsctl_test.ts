@@ -21,6 +21,12 @@ const SCRIPT: string[][] = [
   ["init"],
   ["list-br"],
   ["add-br", "br0"],
+  ["--real", "list-br"],
+  ["--fake", "list-br"],
+  ["wait-until", "Bridge", "br0", "name=br0"],
+  ["--oneline", "list-br", "--", "br-exists", "br0", "--", "list-br"],
+  ["--dry-run", "add-br", "brdry"],
+  ["br-exists", "brdry"],
   ["add-br", "br0"],
   ["--may-exist", "add-br", "br0"],
   ["add-br", ""],
@@ -264,6 +270,49 @@ testIf(
       );
     } finally {
       await run("ovs-appctl", ["-t", "ovs-vswitchd", "exit"], server.env);
+      await server.stop();
+    }
+  },
+);
+
+testIf(
+  REAL,
+  "ovs-vsctl wait-until returns once another client makes the condition true",
+  async () => {
+    const server = await startOvsdbServer("real");
+    try {
+      await run("ovs-vsctl", [`--db=${server.remote}`, "--no-wait", "init"], server.env);
+      let done = false;
+      const waiting = runOvs(
+        [
+          "ovs-vsctl",
+          `--db=${server.remote}`,
+          "--no-wait",
+          "wait-until",
+          "Bridge",
+          "br5",
+          "fail_mode=secure",
+        ],
+        server.env,
+      ).then((result) => {
+        done = true;
+        return result;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(done, false, "still waiting while the bridge does not exist");
+      await run("ovs-vsctl", [`--db=${server.remote}`, "--no-wait", "add-br", "br5"], server.env);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(done, false, "still waiting while fail_mode is not secure");
+      await run("ovs-vsctl", [
+        `--db=${server.remote}`,
+        "--no-wait",
+        "set-fail-mode",
+        "br5",
+        "secure",
+      ], server.env);
+      const result = await waiting;
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
       await server.stop();
     }
   },
