@@ -6,8 +6,10 @@
 import {
   type Atom,
   cloneDatum,
+  compareDatums,
   type Datum,
-  datumEquals,
+  datumExcludesAll,
+  datumIncludesAll,
   datumToJson,
   findKey,
   SymbolTable,
@@ -77,7 +79,8 @@ function splitColumnKeyValue(
     key = token;
     rest = afterKey;
   }
-  const op = /^(\{[!<>=]+\}|!=|<=|>=|=|<|>)/.exec(rest)?.[1];
+  const op = /^(\{not-in\}|\{in\}|\{!=\}|\{<=\}|\{>=\}|\{=\}|\{<\}|\{>\}|!=|<=|>=|=|<|>)/.exec(rest)
+    ?.[1];
   if (op === undefined) return key === undefined ? { column } : { column, key };
   const value = rest.slice(op.length);
   return key === undefined ? { column, op, value } : { column, key, op, value };
@@ -304,31 +307,82 @@ function waitUntil(ctx: Context): void {
   if (!row || !matching(ctx, table, ctx.args.slice(2), [row]).length) throw new WaitForChange();
 }
 
+/** Upstream's includes_all(a, b): every element of `a` is also in `b`. */
+const within = (a: Datum, b: Datum) => datumIncludesAll(b, a);
+
+/** Upstream's relational operators of find and wait-until, over whole datums. */
+function relop(op: string, a: Datum, b: Datum): boolean {
+  const cmp = () => compareDatums(a, b);
+  switch (op) {
+    case "=":
+    case "{=}":
+      return cmp() === 0;
+    case "!=":
+    case "{!=}":
+      return cmp() !== 0;
+    case "<":
+      return cmp() < 0;
+    case ">":
+      return cmp() > 0;
+    case "<=":
+      return cmp() <= 0;
+    case ">=":
+      return cmp() >= 0;
+    case "{<}":
+      return b.keys.length > a.keys.length && within(a, b);
+    case "{>}":
+      return a.keys.length > b.keys.length && within(b, a);
+    case "{<=}":
+    case "{in}":
+      return within(a, b);
+    case "{>=}":
+      return within(b, a);
+    case "{not-in}":
+      return datumExcludesAll(a, b);
+    default:
+      return false;
+  }
+}
+
 function matching(ctx: Context, table: TableSchema, args: string[], rows: Row[]): Row[] {
   const conditions = args.map((arg) => {
     const parsed = splitColumnKeyValue(arg);
     if (parsed.op === undefined || parsed.value === undefined) {
       throw new VsctlError(`${arg}: missing value`);
     }
-    if (parsed.op !== "=" && parsed.op !== "!=") {
-      throw new VsctlError(`${arg}: the "${parsed.op}" comparison is not built yet in ovs-deno`);
+    const column = findColumn(table, parsed.column);
+    // Like upstream, a whole-column value must fit the column's own type.
+    if (parsed.key === undefined) {
+      return { parsed, column, want: parseValue(ctx, parsed.value, column) };
     }
-    return { parsed, column: findColumn(table, parsed.column) };
+    const value = column.type.value;
+    if (!value) {
+      throw new VsctlError(`cannot specify key to check for non-map column ${column.name}`);
+    }
+    const keyType = {
+      ...column,
+      type: { key: value, value: null, min: 0, max: Number.MAX_SAFE_INTEGER },
+    };
+    return {
+      parsed,
+      column,
+      key: parseAtom(ctx, parsed.key, column, "key"),
+      want: parseValue(ctx, parsed.value, keyType),
+    };
   });
   return rows.filter((row) =>
-    conditions.every(({ parsed, column }) => {
-      const datum = column.name === "_uuid"
+    conditions.every(({ parsed, column, key, want }) => {
+      const have = column.name === "_uuid"
         ? { keys: [row.uuid], values: null }
         : read(ctx, row, column.name);
-      let equal: boolean;
-      if (parsed.key !== undefined) {
-        const at = findKey(datum, parseAtom(ctx, parsed.key, column, "key"));
-        equal = at >= 0 &&
-          datum.values?.[at] === parseAtom(ctx, parsed.value ?? "", column, "value");
-      } else {
-        equal = datumEquals(datum, parseValue(ctx, parsed.value ?? "", column));
-      }
-      return parsed.op === "=" ? equal : !equal;
+      const op = parsed.op as string;
+      if (key === undefined) return relop(op, have, want);
+      const at = findKey(have, key);
+      if (at < 0 && !op.startsWith("{")) return false;
+      const a: Datum = at < 0
+        ? { keys: [], values: null }
+        : { keys: [have.values![at] as Atom], values: null };
+      return relop(op, a, want);
     })
   );
 }
