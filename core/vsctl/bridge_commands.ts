@@ -15,6 +15,7 @@ import {
   findPort,
   read,
   refs,
+  rowsOf,
   text,
   VsctlError,
   VsctlExit,
@@ -96,20 +97,30 @@ function newPort(ctx: Context, name: string, ifaces: string[]): string {
 }
 
 function addBridge(ctx: Context): void {
-  const [name = "", parent, vlan] = ctx.args;
+  const [name = "", parentName, vlanText] = ctx.args;
   if (name === "") throw new VsctlError("bridge name must not be empty string");
   if (ctx.args.length === 2) {
     throw new VsctlError("'add-br' command takes exactly 1 or 3 arguments");
   }
-  if (parent !== undefined || vlan !== undefined) {
-    throw new VsctlError("fake (VLAN) bridges are not supported by ovs-deno yet");
+  const vlan = vlanText === undefined ? 0 : Number.parseInt(vlanText, 10) || 0;
+  if (vlanText !== undefined && (vlan < 0 || vlan > 4095)) {
+    throw new VsctlError("add-br: vlan must be between 0 and 4095");
   }
   const cache = buildCache(ctx);
   const existing = cache.bridges.get(name);
   if (ctx.options.has("--may-exist") && existing) {
-    if (existing.parent !== undefined) {
+    const command = `"--may-exist add-br ${ctx.args.join(" ")}"`;
+    if (parentName === undefined) {
+      if (existing.parent !== undefined) {
+        throw new VsctlError(`${command} but ${name} is a VLAN bridge for VLAN ${existing.vlan}`);
+      }
+    } else if (existing.parent === undefined) {
+      throw new VsctlError(`${command} but ${name} is not a VLAN bridge`);
+    } else if (existing.parent !== parentName) {
+      throw new VsctlError(`${command} but ${name} has the wrong parent ${existing.parent}`);
+    } else if (existing.vlan !== vlan) {
       throw new VsctlError(
-        `"--may-exist add-br ${name}" but ${name} is a VLAN bridge for VLAN ${existing.vlan}`,
+        `${command} but ${name} is a VLAN bridge for the wrong VLAN ${existing.vlan}`,
       );
     }
     return;
@@ -117,10 +128,47 @@ function addBridge(ctx: Context): void {
   checkConflicts(ctx, name, `cannot create a bridge named ${name}`);
   const iface = newInterface(ctx, name, "internal");
   const port = newPort(ctx, name, [iface]);
-  const bridge = ctx.txn.insert("Bridge");
-  ctx.txn.write("Bridge", bridge, "name", str(name));
-  ctx.txn.write("Bridge", bridge, "ports", set([port]));
-  addToSet(ctx, "Open_vSwitch", root(ctx), "bridges", bridge);
+  if (parentName === undefined) {
+    const bridge = ctx.txn.insert("Bridge");
+    ctx.txn.write("Bridge", bridge, "name", str(name));
+    ctx.txn.write("Bridge", bridge, "ports", set([port]));
+    addToSet(ctx, "Open_vSwitch", root(ctx), "bridges", bridge);
+    return;
+  }
+  const parent = cache.bridges.get(parentName);
+  if (parent?.parent !== undefined) {
+    throw new VsctlError("cannot create bridge with fake bridge as parent");
+  }
+  if (!parent) throw new VsctlError(`parent bridge ${parentName} does not exist`);
+  const sibling = [...cache.bridges.values()].find((b) =>
+    b.parent === parentName && b.vlan === vlan
+  );
+  if (sibling) {
+    throw new VsctlError(
+      `bridge ${parentName} already has a child VLAN bridge ${sibling.name} on VLAN ${vlan}`,
+    );
+  }
+  ctx.txn.write("Port", port, "fake_bridge", { keys: [true], values: null });
+  ctx.txn.write("Port", port, "tag", { keys: [BigInt(vlan)], values: null });
+  addToSet(ctx, "Bridge", parent.uuid, "ports", port);
+}
+
+/** The Bridge row that holds a bridge's ports: its own, or its parent's for a fake bridge. */
+function realBridgeUuid(cache: ReturnType<typeof buildCache>, name: string): string {
+  const bridge = cache.bridges.get(name)!;
+  return bridge.parent === undefined ? bridge.uuid : cache.bridges.get(bridge.parent)!.uuid;
+}
+
+function deletePortRow(
+  ctx: Context,
+  cache: ReturnType<typeof buildCache>,
+  port: { uuid: string; bridge: string },
+): void {
+  for (const iface of refs(ctx, "Port", port.uuid, "interfaces")) {
+    ctx.txn.delete("Interface", iface);
+  }
+  ctx.txn.delete("Port", port.uuid);
+  removeFromSet(ctx, "Bridge", realBridgeUuid(cache, port.bridge), "ports", port.uuid);
 }
 
 function deleteBridge(ctx: Context): void {
@@ -129,11 +177,19 @@ function deleteBridge(ctx: Context): void {
   const bridge = findBridge(cache, name, !ctx.options.has("--if-exists"));
   if (!bridge) return;
   if (bridge.parent !== undefined) {
-    throw new VsctlError("fake (VLAN) bridges are not supported by ovs-deno yet");
+    for (const port of cache.ports.values()) {
+      if (port.bridge === name) deletePortRow(ctx, cache, port);
+    }
+    return;
   }
   for (const port of refs(ctx, "Bridge", bridge.uuid, "ports")) {
     for (const iface of refs(ctx, "Port", port, "interfaces")) ctx.txn.delete("Interface", iface);
     ctx.txn.delete("Port", port);
+  }
+  for (const row of rowsOf(ctx, "Flow_Sample_Collector_Set")) {
+    if (ctx.txn.read("Flow_Sample_Collector_Set", row.uuid, "bridge").keys[0] === bridge.uuid) {
+      ctx.txn.delete("Flow_Sample_Collector_Set", row.uuid);
+    }
   }
   ctx.txn.delete("Bridge", bridge.uuid);
   removeFromSet(ctx, "Open_vSwitch", root(ctx), "bridges", bridge.uuid);
@@ -196,15 +252,16 @@ export function addPortWithInterfaces(
     if (name !== portName) checkConflicts(ctx, name, `cannot create an interface named ${name}`);
   }
   const bridge = findBridge(cache, bridgeName, true)!;
-  if (bridge.parent !== undefined) {
-    throw new VsctlError("fake (VLAN) bridges are not supported by ovs-deno yet");
-  }
   const ifaces = ifaceNames.map((name) => newInterface(ctx, name));
   const port = newPort(ctx, portName, ifaces);
+  // A port on a fake bridge is a port of its parent in the fake bridge's VLAN.
+  if (bridge.parent !== undefined) {
+    ctx.txn.write("Port", port, "tag", { keys: [BigInt(bridge.vlan)], values: null });
+  }
   for (const setting of settings) {
     setColumn(ctx, { uuid: port, table: ctx.idl.schema!.tables.get("Port")! }, setting);
   }
-  addToSet(ctx, "Bridge", bridge.uuid, "ports", port);
+  addToSet(ctx, "Bridge", realBridgeUuid(cache, bridge.name), "ports", port);
 }
 
 function addPort(ctx: Context): void {
@@ -237,12 +294,7 @@ function deletePort(ctx: Context): void {
       throw new VsctlError(`bridge ${bridge.name} does not have a port ${target}`);
     }
   }
-  for (const iface of refs(ctx, "Port", port.uuid, "interfaces")) {
-    ctx.txn.delete("Interface", iface);
-  }
-  ctx.txn.delete("Port", port.uuid);
-  const owner = cache.bridges.get(port.bridge)!;
-  removeFromSet(ctx, "Bridge", owner.uuid, "ports", port.uuid);
+  deletePortRow(ctx, cache, port);
 }
 
 function listPorts(ctx: Context): void {
@@ -277,12 +329,11 @@ function ifaceToBridge(ctx: Context): void {
   ctx.output.push(`${cache.ports.get(iface.port)?.bridge ?? ""}\n`);
 }
 
+/** The bridge a bridge-level setting applies to: a fake bridge's settings are its parent's. */
 function bridgeRow(ctx: Context) {
-  const bridge = findBridge(buildCache(ctx), ctx.args[0] ?? "", true)!;
-  if (bridge.parent !== undefined) {
-    throw new VsctlError("fake (VLAN) bridges are not supported by ovs-deno yet");
-  }
-  return bridge;
+  const cache = buildCache(ctx);
+  const bridge = findBridge(cache, ctx.args[0] ?? "", true)!;
+  return bridge.parent === undefined ? bridge : cache.bridges.get(bridge.parent)!;
 }
 
 function getFailMode(ctx: Context): void {

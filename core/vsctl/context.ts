@@ -92,20 +92,33 @@ export function buildCache(ctx: Context): Cache {
       parent: undefined,
       vlan: 0,
     });
-    for (const portUuid of refs(ctx, "Bridge", bridgeUuid, "ports")) {
-      if (ctx.txn.isDeleted(portUuid)) continue;
+    const ports = refs(ctx, "Bridge", bridgeUuid, "ports").filter((uuid) =>
+      !ctx.txn.isDeleted(uuid)
+    );
+    // First the fake (VLAN) bridges this bridge carries, each a port marked fake_bridge.
+    const vlanBridges = new Map<number, string>();
+    for (const portUuid of ports) {
       const portName = text(ctx.txn.read("Port", portUuid, "name"));
       const fake = ctx.txn.read("Port", portUuid, "fake_bridge").keys[0] === true;
       const tag = ctx.txn.read("Port", portUuid, "tag").keys[0];
-      if (fake && typeof tag === "bigint") {
+      if (fake && typeof tag === "bigint" && !cache.bridges.has(portName)) {
         cache.bridges.set(portName, {
           name: portName,
           uuid: portUuid,
           parent: bridgeName,
           vlan: Number(tag),
         });
+        vlanBridges.set(Number(tag), portName);
       }
-      cache.ports.set(portName, { name: portName, uuid: portUuid, bridge: bridgeName });
+    }
+    // Then every port, in the fake bridge of its VLAN when there is one.
+    for (const portUuid of ports) {
+      const portName = text(ctx.txn.read("Port", portUuid, "name"));
+      const tag = ctx.txn.read("Port", portUuid, "tag").keys[0];
+      const owner = typeof tag === "bigint"
+        ? vlanBridges.get(Number(tag)) ?? bridgeName
+        : bridgeName;
+      cache.ports.set(portName, { name: portName, uuid: portUuid, bridge: owner });
       for (const ifaceUuid of refs(ctx, "Port", portUuid, "interfaces")) {
         if (ctx.txn.isDeleted(ifaceUuid)) continue;
         const ifaceName = text(ctx.txn.read("Interface", ifaceUuid, "name"));

@@ -12,6 +12,7 @@ import {
   findIface,
   findPort,
   refs,
+  rowsOf,
   text,
   VsctlError,
 } from "./context.ts";
@@ -156,7 +157,62 @@ function setSsl(ctx: Context): void {
   ctx.txn.write("Open_vSwitch", root, "ssl", { keys: [ssl], values: null });
 }
 
+const EMPTY: Datum = { keys: [], values: null };
+const EMPTY_MAP: Datum = { keys: [], values: [] };
+
+/** emer-reset: back to a configuration with no controllers, managers, mirrors or exports. */
+function emergencyReset(ctx: Context): void {
+  const root = rootUuid(ctx);
+  ctx.txn.write("Open_vSwitch", root, "manager_options", EMPTY);
+  ctx.txn.write("Open_vSwitch", root, "ssl", EMPTY);
+  for (const bridge of rowsOf(ctx, "Bridge")) {
+    for (
+      const column of [
+        "controller",
+        "fail_mode",
+        "mirrors",
+        "netflow",
+        "sflow",
+        "ipfix",
+        "flood_vlans",
+      ]
+    ) {
+      ctx.txn.write("Bridge", bridge.uuid, column, EMPTY);
+    }
+    // Of other_config, only the bridge's MAC address survives.
+    const hwaddr = smapOf(ctx.txn.read("Bridge", bridge.uuid, "other_config")).get("hwaddr");
+    ctx.txn.write(
+      "Bridge",
+      bridge.uuid,
+      "other_config",
+      hwaddr === undefined ? EMPTY_MAP : { keys: ["hwaddr"], values: [hwaddr] },
+    );
+  }
+  for (const port of rowsOf(ctx, "Port")) {
+    ctx.txn.write("Port", port.uuid, "other_config", EMPTY_MAP);
+  }
+  for (const iface of rowsOf(ctx, "Interface")) {
+    ctx.txn.write("Interface", iface.uuid, "ingress_policing_rate", { keys: [0n], values: null });
+    ctx.txn.write("Interface", iface.uuid, "ingress_policing_burst", { keys: [0n], values: null });
+  }
+  for (
+    const table of [
+      "Mirror",
+      "Controller",
+      "Manager",
+      "NetFlow",
+      "SSL",
+      "sFlow",
+      "IPFIX",
+      "Flow_Sample_Collector_Set",
+    ]
+  ) {
+    for (const row of rowsOf(ctx, table)) ctx.txn.delete(table, row.uuid);
+  }
+}
+
 export const EXTRA_COMMANDS: CommandSpec[] = [
+  { name: "emer-reset", minArgs: 0, maxArgs: 0, options: [], run: emergencyReset },
   {
     name: "add-bond",
     minArgs: 4,
