@@ -82,26 +82,37 @@ function delBondIface(ctx: Context): void {
   });
 }
 
-function brSetExternalId(ctx: Context): void {
+/** Where a bridge keeps external ids: its Bridge row, or for a fake bridge its Port row with
+ * keys prefixed "fake-bridge-", as upstream. */
+function externalIdsOf(ctx: Context): { table: string; uuid: string; prefix: string } {
   const bridge = findBridge(buildCache(ctx), ctx.args[0] ?? "", true)!;
-  const ids = smapOf(ctx.txn.read("Bridge", bridge.uuid, "external_ids"));
+  return bridge.parent === undefined
+    ? { table: "Bridge", uuid: bridge.uuid, prefix: "" }
+    : { table: "Port", uuid: bridge.uuid, prefix: "fake-bridge-" };
+}
+
+function brSetExternalId(ctx: Context): void {
+  const { table, uuid, prefix } = externalIdsOf(ctx);
+  const ids = smapOf(ctx.txn.read(table, uuid, "external_ids"));
   const [, key = "", value] = ctx.args;
-  if (value === undefined) ids.delete(key);
-  else ids.set(key, value);
-  ctx.txn.verify("Bridge", bridge.uuid, "external_ids");
-  ctx.txn.write("Bridge", bridge.uuid, "external_ids", smapDatum(ids));
+  if (value === undefined) ids.delete(prefix + key);
+  else ids.set(prefix + key, value);
+  ctx.txn.verify(table, uuid, "external_ids");
+  ctx.txn.write(table, uuid, "external_ids", smapDatum(ids));
 }
 
 function brGetExternalId(ctx: Context): void {
-  const bridge = findBridge(buildCache(ctx), ctx.args[0] ?? "", true)!;
-  const ids = smapOf(ctx.txn.read("Bridge", bridge.uuid, "external_ids"));
+  const { table, uuid, prefix } = externalIdsOf(ctx);
+  const ids = smapOf(ctx.txn.read(table, uuid, "external_ids"));
   const key = ctx.args[1];
   if (key !== undefined) {
-    const value = ids.get(key);
+    const value = ids.get(prefix + key);
     if (value !== undefined) ctx.output.push(`${value}\n`);
     return;
   }
-  for (const name of [...ids.keys()].sort()) ctx.output.push(`${name}=${ids.get(name)}\n`);
+  for (const name of [...ids.keys()].sort()) {
+    if (name.startsWith(prefix)) ctx.output.push(`${name.slice(prefix.length)}=${ids.get(name)}\n`);
+  }
 }
 
 function brToVlan(ctx: Context): void {
