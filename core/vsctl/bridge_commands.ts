@@ -254,6 +254,9 @@ export function addPortWithInterfaces(
   const bridge = findBridge(cache, bridgeName, true)!;
   const ifaces = ifaceNames.map((name) => newInterface(ctx, name));
   const port = newPort(ctx, portName, ifaces);
+  if (ctx.options.has("--fake-iface")) {
+    ctx.txn.write("Port", port, "bond_fake_iface", { keys: [true], values: null });
+  }
   // A port on a fake bridge is a port of its parent in the fake bridge's VLAN.
   if (bridge.parent !== undefined) {
     ctx.txn.write("Port", port, "tag", { keys: [BigInt(bridge.vlan)], values: null });

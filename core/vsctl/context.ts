@@ -267,8 +267,9 @@ export function getRow(
     if (!match) continue;
     if (rule.uuidColumn === undefined) found = match;
     else {
-      const target = read(ctx, match, rule.uuidColumn).keys[0];
-      found = rows.find((r) => r.uuid === target);
+      // Only an unambiguous reference names a record (a bridge with two controllers names none).
+      const targets = read(ctx, match, rule.uuidColumn).keys;
+      if (targets.length === 1) found = rows.find((r) => r.uuid === targets[0]);
     }
   }
   if (!found && /^[0-9a-fA-F-]{4,}$/.test(id) && !UUID.test(id)) {

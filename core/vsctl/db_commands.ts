@@ -393,6 +393,8 @@ function find(ctx: Context): void {
 }
 
 export const DB_COMMANDS: CommandSpec[] = [
+  // A comment for the database log; it changes nothing.
+  { name: "comment", minArgs: 0, maxArgs: Number.POSITIVE_INFINITY, options: [], run: () => {} },
   {
     name: "get",
     minArgs: 2,
