@@ -15,6 +15,7 @@ import {
   findPort,
   read,
   refs,
+  rootUuid,
   rowsOf,
   text,
   VsctlError,
@@ -472,9 +473,8 @@ function showRow(
 }
 
 function show(ctx: Context): void {
-  for (const row of ctx.idl.rows("Open_vSwitch")) {
-    showRow(ctx, "Open_vSwitch", row.uuid, 0, new Set());
-  }
+  const uuid = rootUuid(ctx);
+  if (uuid !== undefined) showRow(ctx, "Open_vSwitch", uuid, 0, new Set());
 }
 
 export const BRIDGE_COMMANDS: CommandSpec[] = [

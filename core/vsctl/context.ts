@@ -77,12 +77,20 @@ export interface Cache {
   ifaces: Map<string, IfaceInfo>;
 }
 
+/**
+ * The Open_vSwitch row: the replica's, or the one this transaction inserts into an empty
+ * database (every ovs-vsctl transaction creates it when missing, as upstream's does).
+ */
+export function rootUuid(ctx: Context): string | undefined {
+  return ctx.idl.first("Open_vSwitch")?.uuid ?? ctx.txn.insertedRows("Open_vSwitch")[0];
+}
+
 /** Builds the cache from the rows the transaction sees (so earlier commands' changes count). */
 export function buildCache(ctx: Context): Cache {
   const cache: Cache = { bridges: new Map(), ports: new Map(), ifaces: new Map() };
-  const root = ctx.idl.first("Open_vSwitch");
+  const root = rootUuid(ctx);
   if (!root) return cache;
-  for (const bridgeUuid of refs(ctx, "Open_vSwitch", root.uuid, "bridges")) {
+  for (const bridgeUuid of refs(ctx, "Open_vSwitch", root, "bridges")) {
     if (ctx.txn.isDeleted(bridgeUuid)) continue;
     const bridgeName = text(ctx.txn.read("Bridge", bridgeUuid, "name"));
     if (cache.bridges.has(bridgeName)) continue;

@@ -12,6 +12,7 @@ import {
   findIface,
   findPort,
   refs,
+  rootUuid,
   rowsOf,
   text,
   VsctlError,
@@ -125,14 +126,14 @@ function brToParent(ctx: Context): void {
   ctx.output.push(`${bridge.parent ?? bridge.name}\n`);
 }
 
-function rootUuid(ctx: Context): string {
-  const root = ctx.idl.first("Open_vSwitch");
-  if (!root) throw new VsctlError("database has no Open_vSwitch row");
-  return root.uuid;
+function root(ctx: Context): string {
+  const uuid = rootUuid(ctx);
+  if (uuid === undefined) throw new VsctlError("database has no Open_vSwitch row");
+  return uuid;
 }
 
 function getSsl(ctx: Context): void {
-  const ssl = ctx.txn.read("Open_vSwitch", rootUuid(ctx), "ssl").keys[0];
+  const ssl = ctx.txn.read("Open_vSwitch", root(ctx), "ssl").keys[0];
   if (typeof ssl !== "string") return;
   const field = (column: string) => text(ctx.txn.read("SSL", ssl, column));
   ctx.output.push(`Private key: ${field("private_key")}\n`);
@@ -143,18 +144,18 @@ function getSsl(ctx: Context): void {
 }
 
 function delSsl(ctx: Context): void {
-  const root = rootUuid(ctx);
-  const ssl = ctx.txn.read("Open_vSwitch", root, "ssl").keys[0];
+  const rootRow = root(ctx);
+  const ssl = ctx.txn.read("Open_vSwitch", rootRow, "ssl").keys[0];
   if (typeof ssl !== "string") return;
-  ctx.txn.verify("Open_vSwitch", root, "ssl");
+  ctx.txn.verify("Open_vSwitch", rootRow, "ssl");
   ctx.txn.delete("SSL", ssl);
-  ctx.txn.write("Open_vSwitch", root, "ssl", { keys: [], values: null });
+  ctx.txn.write("Open_vSwitch", rootRow, "ssl", { keys: [], values: null });
 }
 
 function setSsl(ctx: Context): void {
-  const root = rootUuid(ctx);
-  const old = ctx.txn.read("Open_vSwitch", root, "ssl").keys[0];
-  ctx.txn.verify("Open_vSwitch", root, "ssl");
+  const rootRow = root(ctx);
+  const old = ctx.txn.read("Open_vSwitch", rootRow, "ssl").keys[0];
+  ctx.txn.verify("Open_vSwitch", rootRow, "ssl");
   if (typeof old === "string") ctx.txn.delete("SSL", old);
   const ssl = ctx.txn.insert("SSL");
   const [key = "", certificate = "", ca = ""] = ctx.args;
@@ -165,7 +166,7 @@ function setSsl(ctx: Context): void {
     keys: [ctx.options.has("--bootstrap")],
     values: null,
   });
-  ctx.txn.write("Open_vSwitch", root, "ssl", { keys: [ssl], values: null });
+  ctx.txn.write("Open_vSwitch", rootRow, "ssl", { keys: [ssl], values: null });
 }
 
 const EMPTY: Datum = { keys: [], values: null };
@@ -173,9 +174,9 @@ const EMPTY_MAP: Datum = { keys: [], values: [] };
 
 /** emer-reset: back to a configuration with no controllers, managers, mirrors or exports. */
 function emergencyReset(ctx: Context): void {
-  const root = rootUuid(ctx);
-  ctx.txn.write("Open_vSwitch", root, "manager_options", EMPTY);
-  ctx.txn.write("Open_vSwitch", root, "ssl", EMPTY);
+  const rootRow = root(ctx);
+  ctx.txn.write("Open_vSwitch", rootRow, "manager_options", EMPTY);
+  ctx.txn.write("Open_vSwitch", rootRow, "ssl", EMPTY);
   for (const bridge of rowsOf(ctx, "Bridge")) {
     for (
       const column of [

@@ -18,6 +18,9 @@ function rowsAsSet(text: string): string {
 }
 
 const SCRIPT: string[][] = [
+  ["show"],
+  ["add-br", "brfirst"],
+  ["del-br", "brfirst"],
   ["init"],
   ["list-br"],
   ["add-br", "br0"],
