@@ -36,9 +36,9 @@ const str = (value: string): Datum => ({ keys: [value], values: null });
 const set = (values: string[]): Datum => ({ keys: [...values].sort(), values: null });
 
 function root(ctx: Context): string {
-  const row = ctx.idl.first("Open_vSwitch");
-  if (!row) throw new VsctlError('database has no Open_vSwitch row; run "ovs-vsctl init" first');
-  return row.uuid;
+  const uuid = rootUuid(ctx);
+  if (uuid === undefined) throw new VsctlError("database has no Open_vSwitch row");
+  return uuid;
 }
 
 /** Adds `uuid` to a set column (staged, with the read verified as upstream verifies it). */
