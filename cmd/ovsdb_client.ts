@@ -56,6 +56,9 @@ SERVER defaults to unix:$OVS_RUNDIR/db.sock; DATABASE to Open_vSwitch.
   monitor [SERVER] [DATABASE] TABLE [COLUMN,...]...  print changes as they happen
       (COLUMN may be !initial, !insert, !delete or !modify to leave those out;
        TABLE may be ALL for every column of every table)
+  monitor-cond [SERVER] [DATABASE] CONDITION TABLE [COLUMN,...]...
+                                          the same for rows matching CONDITION
+  monitor-cond-since [SERVER] [DATABASE] [LASTID] CONDITION TABLE [COLUMN,...]...
   backup [SERVER] [DATABASE] > FILE       the database as a standalone database file
   lock|steal|unlock [SERVER] LOCK         take, steal or release a lock
 
@@ -148,8 +151,8 @@ export async function main(args: string[], program = "ovsdb-client"): Promise<nu
       await self(rest, context);
       return 0;
     }
-    if (name === "monitor") {
-      await monitorCommand(rest, context);
+    if (name === "monitor" || name === "monitor-cond" || name === "monitor-cond-since") {
+      await monitorCommand(rest, context, name === "monitor" ? 1 : name === "monitor-cond" ? 2 : 3);
       return 0;
     }
     const command = COMMANDS[name];
