@@ -60,6 +60,10 @@ SERVER defaults to unix:$OVS_RUNDIR/db.sock; DATABASE to Open_vSwitch.
                                           the same for rows matching CONDITION
   monitor-cond-since [SERVER] [DATABASE] [LASTID] CONDITION TABLE [COLUMN,...]...
   backup [SERVER] [DATABASE] > FILE       the database as a standalone database file
+  restore [SERVER] [DATABASE] < FILE      replace the contents with a backup's (--force
+                                          when the schemas differ)
+  needs-conversion [SERVER] SCHEMA        "yes" if the server's database has another schema
+  wait [SERVER] DATABASE STATE            wait until DATABASE is added, connected or removed
   lock|steal|unlock [SERVER] LOCK         take, steal or release a lock
 
 Output options:
@@ -93,6 +97,7 @@ export async function main(args: string[], program = "ovsdb-client"): Promise<nu
   }
   const style: TableStyle = { ...DEFAULT_STYLE };
   let timestamp = false;
+  let force = false;
   for (const option of parsed.options) {
     const value = option.value ?? "";
     switch (option.name) {
@@ -128,6 +133,9 @@ export async function main(args: string[], program = "ovsdb-client"): Promise<nu
       case "timestamp":
         timestamp = true;
         break;
+      case "force":
+        force = true;
+        break;
       case "timeout": {
         const seconds = Number(value);
         if (!/^\d+$/.test(value)) return fail(`value ${value} on -t or --timeout is invalid`);
@@ -141,7 +149,7 @@ export async function main(args: string[], program = "ovsdb-client"): Promise<nu
   }
   const [name, ...rest] = parsed.operands;
   if (name === undefined) return fail("missing command name; use --help for help");
-  const context: ClientContext = { style, timestamp, write };
+  const context: ClientContext = { style, timestamp, write, force };
   try {
     const self = SELF_CONNECTING[name];
     if (self) {

@@ -10,7 +10,9 @@ import { ovsRundir } from "../net/dirs.ts";
 import type { Json, JsonObject } from "./json.ts";
 import { isObject, parseOvsJson, toOvsJson } from "./json.ts";
 import { compareDatums, type Datum, datumToJson, transientDatumFromJson } from "./datum.ts";
-import { type DatabaseSchema, schemaFromJson, type TableSchema } from "./schema.ts";
+import { type DatabaseSchema, schemaFromJson, schemaToJson, type TableSchema } from "./schema.ts";
+import { Database } from "./database.ts";
+import { isDefaultDatum } from "./datum.ts";
 import { typeToJson } from "./types.ts";
 import { encodeRecord } from "./log.ts";
 import { type Cell, type Table, TablePrinter, type TableStyle } from "./table_format.ts";
@@ -19,6 +21,8 @@ export class ClientError extends Error {}
 
 export interface ClientContext {
   style: TableStyle;
+  /** --force: restore over a differing schema. */
+  force?: boolean;
   timestamp: boolean;
   /** Where output goes (stdout in the face). */
   write: (text: string) => void;
@@ -306,7 +310,134 @@ async function lock(
   await new Promise<void>((resolve) => (session.rpc.onClose = () => resolve()));
 }
 
+/** restore: replaces the database's contents with a backup file's, as one transaction. */
+async function restore(session: Session, force: boolean): Promise<void> {
+  if (Deno.stdin.isTerminal()) {
+    throw new ClientError("not reading backup from a terminal; please redirect stdin from a file");
+  }
+  const bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+  const path = await Deno.makeTempFile({ prefix: "ovsdb-restore-" });
+  let backup: Database;
+  try {
+    await Deno.writeFile(path, bytes);
+    backup = await Database.open(path, { readOnly: true, onWarning: () => {} });
+  } catch (error) {
+    throw new ClientError(error instanceof Error ? error.toString() : String(error));
+  } finally {
+    await Deno.remove(path).catch(() => {});
+  }
+  try {
+    const online = await fetchSchema(session);
+    const same = toOvsJson(schemaToJson(backup.schema), { sort: true }) ===
+      toOvsJson(schemaToJson(online), { sort: true });
+    if (!same) {
+      const why = backup.schema.version !== online.version
+        ? `backup schema has version "${backup.schema.version}" but database schema has version "${online.version}"`
+        : `backup schema and database schema are both version ${online.version} but still differ`;
+      if (!force) {
+        throw new ClientError(
+          `${why} (use --force to override differences, or "ovsdb-client convert" to change the schema)`,
+        );
+      }
+    }
+    const rowName = (uuid: string) => `row${uuid.replaceAll("-", "_")}`;
+    const named = (json: Json): Json => {
+      if (Array.isArray(json)) {
+        if (json.length === 2 && json[0] === "uuid" && typeof json[1] === "string") {
+          return ["named-uuid", rowName(json[1])];
+        }
+        return json.map(named);
+      }
+      return json;
+    };
+    const ops: Json[] = [backup.schema.name];
+    for (const [name, table] of backup.tables) {
+      ops.push({ op: "delete", table: name, where: [] });
+      for (const row of table.iterate()) {
+        const out: JsonObject = {};
+        for (const column of table.schema.columns.values()) {
+          if (column.index < 2 || !column.persistent) continue;
+          const datum = row.fields[column.index] as Datum;
+          if (isDefaultDatum(datum, column.type)) continue;
+          out[column.name] = named(datumToJson(datum, column.type));
+        }
+        ops.push({ op: "insert", table: name, "uuid-name": rowName(row.uuid), row: out });
+      }
+    }
+    const result = await call(session.rpc, "transact", ops);
+    if (Array.isArray(result)) {
+      for (const outcome of result) {
+        if (isObject(outcome) && outcome["error"] !== undefined) {
+          throw new ClientError(
+            `transaction returned error: ${toOvsJson(outcome, { sort: true })}`,
+          );
+        }
+      }
+    }
+  } finally {
+    backup.close();
+  }
+}
+
+/** needs-conversion: whether the server's copy of SCHEMA's database has another schema. */
+async function needsConversion(args: string[], context: ClientContext): Promise<void> {
+  const file = args[args.length - 1] ?? "";
+  let schema: DatabaseSchema;
+  try {
+    schema = schemaFromJson(parseOvsJson(await Deno.readTextFile(file)));
+  } catch (error) {
+    throw new ClientError(error instanceof Error ? error.toString() : String(error));
+  }
+  const [session] = await openSession("database", 1, args, schema.name);
+  try {
+    const online = await fetchSchema(session);
+    const same = toOvsJson(schemaToJson(schema), { sort: true }) ===
+      toOvsJson(schemaToJson(online), { sort: true });
+    context.write(same ? "no\n" : "yes\n");
+  } finally {
+    session.rpc.close();
+  }
+}
+
+/** wait: returns once DATABASE on the server is "added", "connected" or "removed". */
+async function waitFor(session: Session, args: string[]): Promise<void> {
+  const [database = "", state = ""] = args;
+  if (!["added", "connected", "removed"].includes(state)) {
+    throw new ClientError(`${state}: unknown state (use "added", "connected", or "removed")`);
+  }
+  for (;;) {
+    const result = await call(session.rpc, "transact", [
+      "_Server",
+      {
+        op: "select",
+        table: "Database",
+        where: [["name", "==", database]],
+        columns: ["connected"],
+      },
+    ]);
+    const rows = Array.isArray(result) && isObject(result[0]) ? result[0]["rows"] : undefined;
+    const row = Array.isArray(rows) ? rows[0] : undefined;
+    if (
+      state === "removed"
+        ? row === undefined
+        : state === "added"
+        ? row !== undefined
+        : isObject(row) && row["connected"] === true
+    ) {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export const COMMANDS: Record<string, Command> = {
+  restore: {
+    need: "database",
+    minArgs: 0,
+    maxArgs: 0,
+    run: (session, _args, context) => restore(session, context.force ?? false),
+  },
+  wait: { need: "rpc", minArgs: 2, maxArgs: 2, run: (session, args) => waitFor(session, args) },
   "list-dbs": {
     need: "rpc",
     minArgs: 0,
@@ -400,6 +531,7 @@ export const SELF_CONNECTING: Record<
   string,
   (args: string[], context: ClientContext) => Promise<void>
 > = {
+  "needs-conversion": needsConversion,
   transact: (args, context) => transact(args, false, context),
   query: (args, context) => transact(args, true, context),
 };
