@@ -399,6 +399,25 @@ async function needsConversion(args: string[], context: ClientContext): Promise<
   }
 }
 
+/** convert: asks the server to convert SCHEMA's database to SCHEMA. */
+async function convert(args: string[], _context: ClientContext): Promise<void> {
+  const file = args[args.length - 1] ?? "";
+  let schemaJson: Json;
+  let schema: DatabaseSchema;
+  try {
+    schemaJson = parseOvsJson(await Deno.readTextFile(file));
+    schema = schemaFromJson(schemaJson);
+  } catch (error) {
+    throw new ClientError(error instanceof Error ? error.toString() : String(error));
+  }
+  const [session] = await openSession("database", 1, args, schema.name);
+  try {
+    await call(session.rpc, "convert", [schema.name, schemaJson]);
+  } finally {
+    session.rpc.close();
+  }
+}
+
 /** wait: returns once DATABASE on the server is "added", "connected" or "removed". */
 async function waitFor(session: Session, args: string[]): Promise<void> {
   const [database = "", state = ""] = args;
@@ -531,6 +550,7 @@ export const SELF_CONNECTING: Record<
   string,
   (args: string[], context: ClientContext) => Promise<void>
 > = {
+  convert,
   "needs-conversion": needsConversion,
   transact: (args, context) => transact(args, false, context),
   query: (args, context) => transact(args, true, context),

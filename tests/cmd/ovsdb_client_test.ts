@@ -272,3 +272,52 @@ testIf(
     }
   },
 );
+
+testIf(
+  REAL,
+  "ovsdb-client convert changes a live database's schema on our server and on the real one",
+  async () => {
+    for (const which of ["ours", "real"] as const) {
+      const server = await startOvsdbServer(which);
+      try {
+        await populate(server);
+        const schema = JSON.parse(
+          await Deno.readTextFile("/usr/share/openvswitch/vswitch.ovsschema"),
+        );
+        schema.version = "8.3.2";
+        schema.tables.Extra = { columns: { note: { type: "string" } }, isRoot: true };
+        await Deno.writeTextFile(`${server.dir}/new.ovsschema`, JSON.stringify(schema));
+        for (const client of ["ours", "real"] as const) {
+          const args = ["needs-conversion", server.remote, `${server.dir}/new.ovsschema`];
+          const answer = client === "ours"
+            ? await runOvs(["ovsdb-client", ...args], server.env)
+            : await run("ovsdb-client", args, server.env);
+          assert.equal(answer.stdout, "yes\n", `${client} client, ${which} server`);
+        }
+        const converted = await runOvs([
+          "ovsdb-client",
+          "convert",
+          server.remote,
+          `${server.dir}/new.ovsschema`,
+        ], server.env);
+        assert.equal(converted.code, 0, converted.stderr);
+        const version = await run(
+          "ovsdb-client",
+          ["get-schema-version", server.remote],
+          server.env,
+        );
+        assert.equal(version.stdout, "8.3.2\n", `${which} server`);
+        const bridges = await run(
+          "ovs-vsctl",
+          [`--db=${server.remote}`, "--no-wait", "list-br"],
+          server.env,
+        );
+        assert.equal(bridges.stdout, "br0\n", `data kept by the ${which} server`);
+        const file = await run("ovsdb-tool", ["db-version", server.db], server.env);
+        assert.equal(file.stdout, "8.3.2\n", `${which} server's file`);
+      } finally {
+        await server.stop();
+      }
+    }
+  },
+);

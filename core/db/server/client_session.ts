@@ -10,7 +10,7 @@
 import type { Json, JsonObject } from "../json.ts";
 import { isObject } from "../json.ts";
 import { OvsdbError, syntaxError } from "../error.ts";
-import { schemaToJson } from "../schema.ts";
+import { type DatabaseSchema, schemaFromJson, schemaToJson } from "../schema.ts";
 import type { Database } from "../database.ts";
 import type { Monitor, MonitorVersion } from "../monitor.ts";
 import type { RowChange } from "../transaction.ts";
@@ -27,6 +27,7 @@ export interface ServerContext {
   database(name: string): Database | undefined;
   databaseNames(): string[];
   lock(session: ClientSession, name: string, steal: boolean): boolean;
+  convertDatabase(name: string, schema: DatabaseSchema): Promise<void>;
   unlock(session: ClientSession, name: string): boolean;
   ownsLock(session: ClientSession, name: string): boolean;
   releaseLocks(session: ClientSession): void;
@@ -128,6 +129,16 @@ export class ClientSession {
       case "transact":
         this.#transact(this.#lookupDatabase(method, params), params, id);
         return;
+      case "convert": {
+        const database = this.#lookupDatabase(method, params);
+        if (params.length !== 2) throw syntaxError(params, null, "array expected");
+        const schema = schemaFromJson(params[1] ?? null);
+        this.#server.convertDatabase(database.name, schema).then(
+          () => this.#send(reply({}, id)),
+          (error) => this.#send(errorReply(errorJson(error), id)),
+        );
+        return;
+      }
       case "monitor":
       case "monitor_cond":
       case "monitor_cond_since": {
@@ -394,6 +405,18 @@ export class ClientSession {
       this.#finishTrigger(trigger);
       this.#send(errorReply({ error: "canceled" }, trigger.id));
     }
+  }
+
+  /**
+   * The database was converted and replaced: clients that asked (set_db_change_aware) get
+   * monitor_canceled for its monitors; others are disconnected, as upstream does, and
+   * reconnect to the new database.
+   */
+  databaseReplaced(database: Database): void {
+    const affected = [...this.#monitors.values()].some((m) => m.database === database);
+    if (!affected) return;
+    if (this.dbChangeAware) this.databaseRemoved(database);
+    else this.close();
   }
 
   /** Releases everything this client held; called when its connection closes. */

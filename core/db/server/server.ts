@@ -9,7 +9,9 @@
 
 import type { Json } from "../json.ts";
 import { Database } from "../database.ts";
-import { schemaToJson, serverSchema } from "../schema.ts";
+import { type DatabaseSchema, schemaToJson, serverSchema } from "../schema.ts";
+import { OvsdbError } from "../error.ts";
+import { convertDatabase as convertDatabaseData } from "../convert.ts";
 import { parseOvsJson, toOvsJson } from "../json.ts";
 import { LockManager } from "../lock.ts";
 import type { Datum } from "../datum.ts";
@@ -122,6 +124,44 @@ export class OvsdbServer implements ServerContext {
       ], { internal: true });
     }
     return database;
+  }
+
+  /**
+   * Converts database `name` to `schema` (the "convert" method): its file is rewritten with the
+   * new schema and converted contents, the new database replaces the old, and every client
+   * monitoring the old one is told (monitor_canceled) or, when it did not ask to be told,
+   * disconnected so that it reconnects to the new one. Throws OvsdbError.
+   */
+  async convertDatabase(name: string, schema: DatabaseSchema): Promise<void> {
+    const old = this.#databases.get(name);
+    if (!old || name === "_Server") throw new OvsdbError("unknown database", name);
+    if (schema.name !== name) {
+      throw new OvsdbError(
+        "invalid parameters",
+        `new schema name (${schema.name}) does not match database name (${name})`,
+      );
+    }
+    while (old.hasPending) await old.durable();
+    const converted = convertDatabaseData(old, schema);
+    converted.storage = old.storage;
+    old.storage = undefined;
+    await converted.compact("converted by ovsdb-server");
+    this.#databases.set(name, converted);
+    converted.onCommit(() => this.#refreshDbRemotes());
+    for (const client of [...this.#clients]) client.databaseReplaced(old);
+    const uuid = this.#serverRows.get(name);
+    if (uuid) {
+      await this.#serverDb.execute([
+        "_Server",
+        {
+          op: "update",
+          table: "Database",
+          where: [["_uuid", "==", ["uuid", uuid]]],
+          row: { schema: toOvsJson(schemaToJson(schema)) },
+        },
+      ], { internal: true });
+    }
+    old.close();
   }
 
   // ---- locks ----
