@@ -42,6 +42,11 @@ Remotes (--remote=REMOTE, as often as needed):
   db:DB,TABLE,COLUMN      the remotes named in that column of the database
   (ssl:HOST:PORT and pssl:PORT[:IP] are understood but not built yet)
 
+Replication:
+  --sync-from=SERVER      be a read-only backup of the active SERVER
+  --sync-exclude-tables=DB:TABLE,...  tables not to replicate
+  --active                with --sync-from, start active instead
+
 ${daemonUsage(program)}
 ${vlogUsage(program)}
 Other options:
@@ -58,6 +63,9 @@ export async function main(args: string[], program = "ovsdb-server"): Promise<nu
   if (typeof parsed === "number") return parsed;
   const remotes: string[] = [];
   let runCommand: string | undefined;
+  let syncFrom: string | undefined;
+  let excludeTables = "";
+  let active = false;
   for (const option of parsed.options) {
     switch (option.name) {
       case "remote":
@@ -67,9 +75,14 @@ export async function main(args: string[], program = "ovsdb-server"): Promise<nu
         runCommand = option.value;
         break;
       case "sync-from":
+        syncFrom = option.value;
+        break;
+      case "sync-exclude-tables":
+        excludeTables = option.value ?? "";
+        break;
       case "active":
-        console.error(`${program}: active-backup replication is not built yet`);
-        return 1;
+        active = true;
+        break;
     }
   }
   for (const remote of remotes) {
@@ -92,6 +105,18 @@ export async function main(args: string[], program = "ovsdb-server"): Promise<nu
   }
   for (const remote of remotes) server.addRemote(remote);
   registerServerCommands(server);
+  if (excludeTables !== "") {
+    const error = server.setExcludedTables(excludeTables);
+    if (error !== undefined) {
+      console.error(`${program}: ${error}`);
+      await daemon.stop();
+      return 1;
+    }
+  }
+  if (syncFrom !== undefined) {
+    server.setActiveServer(syncFrom);
+    if (!active) server.connectActive();
+  }
   daemon.onShutdown(() => server.close());
   log.info(programVersion(program));
   daemon.ready();

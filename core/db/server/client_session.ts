@@ -24,6 +24,8 @@ const log = vlogModule("ovsdb_jsonrpc_server");
 /** What a session needs from the server it belongs to. */
 export interface ServerContext {
   readonly serverId: string;
+  /** A backup server refuses writes from its clients. */
+  readonly readOnly: boolean;
   database(name: string): Database | undefined;
   databaseNames(): string[];
   lock(session: ClientSession, name: string, steal: boolean): boolean;
@@ -236,6 +238,7 @@ export class ClientSession {
       ownsLock: (name) => this.#server.ownsLock(this, name),
       elapsedMs,
       canBlock: true,
+      readOnly: this.#server.readOnly,
     }).then((outcome) => {
       if (this.#closed || !this.#triggers.has(trigger.idKey)) return;
       if (outcome.kind === "results") {

@@ -112,6 +112,38 @@ export function registerServerCommands(server: OvsdbServer): void {
     server.reconnectClients();
     return "";
   });
-  registerUnixctl("ovsdb-server/sync-status", "", 0, 0, () => "state: active\n");
+  registerUnixctl("ovsdb-server/sync-status", "", 0, 0, () => server.syncStatus());
+  registerUnixctl("ovsdb-server/set-active-ovsdb-server", "", 1, 1, (args) => {
+    server.setActiveServer(args[0] ?? "");
+    return "";
+  });
+  registerUnixctl(
+    "ovsdb-server/get-active-ovsdb-server",
+    "",
+    0,
+    0,
+    () => server.activeServer ?? "",
+  );
+  registerUnixctl("ovsdb-server/connect-active-ovsdb-server", "", 0, 0, () => {
+    const error = server.connectActive();
+    if (error !== undefined) throw new UnixctlError(error);
+    return "";
+  });
+  registerUnixctl("ovsdb-server/disconnect-active-ovsdb-server", "", 0, 0, () => {
+    server.disconnectActive();
+    return "";
+  });
+  registerUnixctl("ovsdb-server/set-sync-exclude-tables", "", 0, 1, (args) => {
+    const error = server.setExcludedTables(args[0] ?? "");
+    if (error !== undefined) throw new UnixctlError(error);
+    return "";
+  });
+  registerUnixctl(
+    "ovsdb-server/get-sync-exclude-tables",
+    "",
+    0,
+    0,
+    () => server.excludedTables().map((t) => `${t}\n`).join(""),
+  );
   registerMemoryReporter(() => memoryCounts(server));
 }

@@ -16,6 +16,7 @@ import { parseOvsJson, toOvsJson } from "../json.ts";
 import { LockManager } from "../lock.ts";
 import type { Datum } from "../datum.ts";
 import { ClientSession, type ServerContext } from "./client_session.ts";
+import { Replication } from "./replication.ts";
 import { AcceptedSession } from "../../net/jsonrpc_session.ts";
 import {
   isActiveTarget,
@@ -61,6 +62,10 @@ export class OvsdbServer implements ServerContext {
   readonly #actives = new Map<string, ActiveRemote>();
   #nextClient = 0;
   #closed = false;
+  /** The active server to replicate from (--sync-from), and whether we are its backup now. */
+  #activeServer: string | undefined;
+  #replication: Replication | undefined;
+  #excluded = new Set<string>();
 
   constructor() {
     this.#locks = new LockManager<ClientSession>((session, name, event) => {
@@ -162,6 +167,66 @@ export class OvsdbServer implements ServerContext {
       ], { internal: true });
     }
     old.close();
+  }
+
+  // ---- active-backup replication ----
+
+  /** A backup serves reads only; its data comes from the active server. */
+  get readOnly(): boolean {
+    return this.#replication !== undefined;
+  }
+
+  get activeServer(): string | undefined {
+    return this.#activeServer;
+  }
+
+  setActiveServer(remote: string): void {
+    this.#activeServer = remote;
+  }
+
+  /** Becomes a backup of the active server (replication starts). */
+  connectActive(): string | undefined {
+    if (this.#activeServer === undefined) {
+      return "Unable to connect: active server is not specified.";
+    }
+    this.#replication?.stop();
+    this.#replication = new Replication(this, this.#activeServer, this.#excluded);
+    this.#replication.start();
+    return undefined;
+  }
+
+  /** Becomes active (replication stops; clients may write again). */
+  disconnectActive(): void {
+    this.#replication?.stop();
+    this.#replication = undefined;
+  }
+
+  /** Sets the "DB:TABLE,…" tables not replicated; returns an error text for a bad list. */
+  setExcludedTables(list: string): string | undefined {
+    const entries = list.split(",").filter((e) => e !== "");
+    for (const entry of entries) {
+      const [db, table] = entry.split(":");
+      if (!db || !table) return `${entry}: syntax error`;
+    }
+    this.#excluded = new Set(entries);
+    if (this.#replication) this.connectActive();
+    return undefined;
+  }
+
+  excludedTables(): string[] {
+    return [...this.#excluded];
+  }
+
+  /** The text of ovsdb-server/sync-status. */
+  syncStatus(): string {
+    const replication = this.#replication;
+    if (!replication) return "state: active\n";
+    let text = "state: backup\n";
+    if (!replication.connected) return text + `connecting: ${replication.remote}\n`;
+    text += `replicating: ${replication.remote}\n`;
+    for (const db of replication.databases) text += `database: ${db}\n`;
+    if (this.#excluded.size > 0) text += `exclude: ${[...this.#excluded].join(",")}\n`;
+    return text;
   }
 
   // ---- locks ----
@@ -387,6 +452,7 @@ export class OvsdbServer implements ServerContext {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#replication?.stop();
     for (const listener of this.#listeners.values()) listener.stream.close();
     this.#listeners.clear();
     for (const active of [...this.#actives.values()]) this.#closeActive(active);
