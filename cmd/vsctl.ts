@@ -292,7 +292,6 @@ async function run(program: string, args: string[]): Promise<number> {
         continue;
       }
       if (result.status === "error") {
-        vlogModule("ovsdb_idl").warn(`transaction error: ${result.error}`);
         throw new Fatal(`transaction error: ${result.error}`);
       }
       if (result.status === "not locked") throw new Fatal("database not locked");

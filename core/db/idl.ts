@@ -36,6 +36,12 @@ export interface IdlOptions {
   probeInterval?: number;
   /** Log connection progress at DBG (tools) instead of INFO (daemons). */
   quiet?: boolean;
+  /**
+   * What to replicate, as upstream's ovsdb_idl_add_table/add_column: table → columns (an empty
+   * set replicates the rows without any column). Undefined replicates every column of every
+   * table. Columns not replicated read as their defaults.
+   */
+  monitor?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 const MONITOR_ID = "monid";
@@ -176,8 +182,13 @@ export class Idl {
     const schema = this.schema;
     if (!schema) return;
     const requests: { [table: string]: Json } = {};
+    const wanted = this.#options.monitor;
     for (const table of schema.tables.values()) {
-      const columns = [...table.columns.keys()].filter((c) => !c.startsWith("_"));
+      const chosen = wanted?.get(table.name);
+      if (wanted && !chosen) continue;
+      const columns = [...table.columns.keys()].filter((c) =>
+        !c.startsWith("_") && (!chosen || chosen.has(c))
+      );
       requests[table.name] = this.#monitorMethod === "monitor_cond" ? [{ columns }] : { columns };
     }
     let result: Json;
