@@ -89,8 +89,15 @@ export const W_ND_RESERVED = 87;
  * after the L4 fields only because it was added last; nothing in OpenFlow matches it.
  */
 export const W_VLAN_TPID = 88;
+/**
+ * The second and third MPLS label stack entries (2 words; upstream's flow keeps three, the
+ * first is W_MPLS_LSE). Only the datapath key uses them; OpenFlow matches the first entry.
+ */
+export const W_MPLS_LSE_MORE = 89;
+/** The words of MPLS label stack entries 0, 1 and 2 (FLOW_MAX_MPLS_LABELS is 3). */
+export const MPLS_LSE_WORDS: readonly number[] = [W_MPLS_LSE, W_MPLS_LSE_MORE, W_MPLS_LSE_MORE + 1];
 
-export const FLOW_WORDS = 89;
+export const FLOW_WORDS = 91;
 
 /**
  * Where the staged lookup's segments begin, as upstream divides struct flow: metadata, then L2

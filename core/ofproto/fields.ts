@@ -741,6 +741,8 @@ const ROWS: Row[] = [
     oxm: oxmOf("IPV6_FLABEL", 28, OFP12),
     at: W_IPV6_LABEL,
     shift: 0,
+    // Upstream keeps the whole 32-bit word (an exact match has mask 0xffffffff).
+    wordMask: 0xffffffff,
   },
   {
     name: "nw_proto",
