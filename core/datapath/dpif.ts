@@ -639,6 +639,11 @@ export class NetdevDatapath {
   // ---------------------------------------------------------------------------------------------
   // Meters.
 
+  /** What the datapath's meters can do (dpif_meter_get_features). */
+  meterFeatures(): ReturnType<MeterTable["features"]> {
+    return this.meters.features();
+  }
+
   meterSet(id: number, config: MeterConfig): void {
     this.meters.set(id, config, this.clock());
   }

@@ -8,6 +8,7 @@
 // I/O work are driven by `run()` from the owner. Runs in the main thread or in a Worker alike.
 
 import { DpError, type Errno } from "./dp_errors.ts";
+import type { NetdevOffloads } from "./offload.ts";
 import type { Packet } from "./packet.ts";
 
 /** netdev_flags. */
@@ -44,6 +45,11 @@ export interface Netdev {
   readonly name: string;
   readonly type: string;
   readonly netdevClass: NetdevClass;
+  /**
+   * What `send` takes in offloaded form (pending checksums, GSO super-frames); absent means
+   * nothing, so the datapath completes or segments first (core/datapath/offload.ts).
+   */
+  readonly offloads?: NetdevOffloads;
 
   /** The device's configuration as upstream's get_config reports it (dpctl/show prints it). */
   getConfig(): Map<string, string>;

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The speed race: the Linux bridge, the real Open vSwitch 3.1 (userspace datapath) and ours,
+# between two network namespaces, with the kernel's default offloads and with them off. See
+# bench/switch_bench.ts for what is measured. Root only; about 3 minutes. Not part of the tests.
+#
+#   bench/switch.sh                       # ours = the stand-in forwarding loop
+#   bench/switch.sh --ours "CMD {A} {B}"  # CMD starts our switch on host ports {A} and {B}
+#   bench/switch.sh --seconds 3 --only bridge,open,ours
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ]; then echo "bench/switch.sh: needs root" >&2; exit 2; fi
+for program in ip iperf3 ping ethtool ovs-vswitchd ovsdb-server ovs-vsctl; do
+  command -v "$program" >/dev/null || { echo "bench/switch.sh: needs $program" >&2; exit 2; }
+done
+command -v trafgen >/dev/null || echo "bench/switch.sh: no trafgen (netsniff-ng): no pps figures" >&2
+exec deno run -A bench/switch_bench.ts "$@"
