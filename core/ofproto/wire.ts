@@ -99,6 +99,11 @@ export class WireWriter {
     this.#view.setUint8(offset, value & 0xff);
   }
 
+  /** Drops everything written after the first `length` bytes (undoing a tentative append). */
+  truncate(length: number): void {
+    if (length < this.#length) this.#length = Math.max(0, length);
+  }
+
   /** The bytes written so far (a copy, so the writer may go on). */
   finish(): Uint8Array {
     return this.#buffer.slice(0, this.#length);
