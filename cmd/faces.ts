@@ -1,7 +1,15 @@
 // The table of faces: each upstream program this one can be, its short aliases, a one-line
 // summary for `ovs --help`, and how to load its cmd/ module. A face whose module is not written
 // yet has no loader and names the issue that builds it, so calling it fails loudly instead of
-// pretending. Loaders are static imports in functions so `deno compile` bundles every face.
+// pretending. Loaders import by a computed specifier: Deno walks every literal dynamic import
+// when a program starts, so literal ones made each tool (ovs-vsctl, run once per command) load
+// the whole program's module graph first; a compiled binary must therefore be built with
+// `--include cmd/` (deno.json's compile task does).
+
+/** Imports cmd/`file`, by a specifier Deno does not follow ahead of time (see above). */
+function loadFace(file: string): Promise<FaceModule> {
+  return import(new URL(file, import.meta.url).href);
+}
 
 /** What every cmd/ module exports. `program` is the upstream name it runs as. */
 export interface FaceModule {
@@ -26,7 +34,7 @@ export const FACES: readonly Face[] = [
     aliases: ["dbserver"],
     summary: "the configuration database server (RFC 7047 JSON-RPC)",
     upstreamTool: true,
-    load: () => import("./ovsdb_server.ts"),
+    load: () => loadFace("ovsdb_server.ts"),
     plannedIn: "issue 3, OVSDB",
   },
   {
@@ -34,7 +42,7 @@ export const FACES: readonly Face[] = [
     aliases: ["vswitchd"],
     summary: "the switch daemon: bridges, OpenFlow, the datapath",
     upstreamTool: true,
-    load: () => import("./vswitchd.ts"),
+    load: () => loadFace("vswitchd.ts"),
     plannedIn: "issue 6, ovs-vswitchd on the dummy datapath",
   },
   {
@@ -42,7 +50,7 @@ export const FACES: readonly Face[] = [
     aliases: ["vsctl"],
     summary: "configure the switch through its database",
     upstreamTool: true,
-    load: () => import("./vsctl.ts"),
+    load: () => loadFace("vsctl.ts"),
     plannedIn: "issue 4, ovs-vsctl",
   },
   {
@@ -50,7 +58,7 @@ export const FACES: readonly Face[] = [
     aliases: ["ofctl"],
     summary: "administer OpenFlow switches",
     upstreamTool: true,
-    load: undefined,
+    load: () => loadFace("ofctl.ts"),
     plannedIn: "issues 5 and 7, OpenFlow and ovs-ofctl",
   },
   {
@@ -58,7 +66,7 @@ export const FACES: readonly Face[] = [
     aliases: ["dpctl"],
     summary: "administer the datapath and its cached flows",
     upstreamTool: true,
-    load: undefined,
+    load: () => loadFace("dpctl.ts"),
     plannedIn: "issue 6, ovs-vswitchd and the datapath",
   },
   {
@@ -66,7 +74,7 @@ export const FACES: readonly Face[] = [
     aliases: ["appctl"],
     summary: "send commands to a running daemon",
     upstreamTool: true,
-    load: () => import("./appctl.ts"),
+    load: () => loadFace("appctl.ts"),
     plannedIn: "",
   },
   {
@@ -74,7 +82,7 @@ export const FACES: readonly Face[] = [
     aliases: ["dbtool"],
     summary: "offline work on database files",
     upstreamTool: true,
-    load: () => import("./ovsdb_tool.ts"),
+    load: () => loadFace("ovsdb_tool.ts"),
     plannedIn: "issue 3, OVSDB",
   },
   {
@@ -82,7 +90,7 @@ export const FACES: readonly Face[] = [
     aliases: ["dbclient"],
     summary: "query and monitor a running database server",
     upstreamTool: true,
-    load: () => import("./ovsdb_client.ts"),
+    load: () => loadFace("ovsdb_client.ts"),
     plannedIn: "issue 3, OVSDB",
   },
   {
@@ -90,7 +98,7 @@ export const FACES: readonly Face[] = [
     aliases: ["testcontroller"],
     summary: "a simple OpenFlow controller (L2 learning)",
     upstreamTool: true,
-    load: undefined,
+    load: () => loadFace("testcontroller.ts"),
     plannedIn: "issue 9, controllers",
   },
   {
@@ -98,7 +106,7 @@ export const FACES: readonly Face[] = [
     aliases: [],
     summary: "embedded mode: database server and switch in one process",
     upstreamTool: false,
-    load: () => import("./start.ts"),
+    load: () => loadFace("start.ts"),
     plannedIn: "issue 9, `ovs start`",
   },
   {
@@ -106,7 +114,7 @@ export const FACES: readonly Face[] = [
     aliases: [],
     summary: "live web page of tables, flows and the datapath",
     upstreamTool: false,
-    load: () => import("./monitor.ts"),
+    load: () => loadFace("monitor.ts"),
     plannedIn: "issue 9, the live monitor",
   },
 ];

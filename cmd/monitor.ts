@@ -29,7 +29,8 @@ usage: ovs monitor [OPTIONS]
 `;
 }
 
-export async function main(args: string[], program = "ovs monitor"): Promise<number> {
+export async function main(args: string[], face = "monitor"): Promise<number> {
+  const program = face.startsWith("ovs") ? face : `ovs ${face}`;
   let parsed;
   try {
     parsed = parseCommandLine(args, OPTIONS);
@@ -87,7 +88,7 @@ export async function main(args: string[], program = "ovs monitor"): Promise<num
     return 1;
   }
   console.log(
-    `ovs monitor: serving ${url} (watching ${options.db} and ${options.target}); Ctrl-C stops it`,
+    `${program}: serving ${url} (watching ${options.db} and ${options.target}); Ctrl-C stops it`,
   );
   const stop = new Promise<void>((resolve) => {
     for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -42,6 +42,7 @@ import { closeNetdev, type Netdev, NETDEV_LOOPBACK, NETDEV_PROMISC, openNetdev }
 import { registerDummyNetdevs } from "./netdev_dummy.ts";
 import { NETDEV_MAX_BURST, OdpExecutor, type UserspaceAction } from "./odp_execute.ts";
 import { formatOdpFlow } from "./odp_key.ts";
+import { OffloadFallback } from "./offload.ts";
 import { Packet } from "./packet.ts";
 
 export const MAX_RECIRC_DEPTH = 6;
@@ -122,6 +123,11 @@ export interface DpifClass {
   readonly predictablePorts: boolean;
   /** The netdev type of the datapath's own local port. */
   readonly internalType: string;
+  /**
+   * Makes the datapath `openDatapath` registers (default: a NetdevDatapath run in this thread);
+   * a class whose fast path runs elsewhere (dpif_remote.ts: in a Worker) returns its proxy.
+   */
+  readonly open?: (cls: DpifClass, name: string, options: DatapathOptions) => NetdevDatapath;
 }
 
 export const DUMMY_DPIF_CLASS: DpifClass = {
@@ -203,6 +209,8 @@ export class NetdevDatapath {
   private readonly rxBatch: Packet[] = [];
   private readonly executeKey = new Uint32Array(FLOW_WORDS);
   private readonly upcallKey = new Uint32Array(FLOW_WORDS);
+  /** Completes checksums and cuts super-frames for ports whose netdev cannot take them. */
+  private readonly offloadFallback = new OffloadFallback();
   private destroyed = false;
   /** Packets dropped because the recirculation depth was exceeded. */
   recircDrops = 0;
@@ -478,7 +486,7 @@ export class NetdevDatapath {
   private output(portNo: number, batch: readonly Packet[], count: number): void {
     const port = this.ports.get(portNo);
     if (!port) return;
-    port.netdev.send(batch, count);
+    this.offloadFallback.send(port.netdev, batch, count);
   }
 
   private userspaceAction(packet: Packet, action: UserspaceAction): void {
@@ -699,7 +707,7 @@ export function openDatapath(
     return existing;
   }
   if (!create) throw new DpError("ENODEV");
-  const dp = new NetdevDatapath(cls, name, options);
+  const dp = cls.open ? cls.open(cls, name, options) : new NetdevDatapath(cls, name, options);
   datapaths.set(key(type, name), dp);
   return dp;
 }

@@ -68,6 +68,11 @@ export interface DaemonConfig {
   unixctl: string | undefined;
   /** Whether `exit` takes `--cleanup` (ovs-vswitchd) or no argument (ovsdb-server). */
   exitTakesCleanup: boolean;
+  /**
+   * Keep the caller's standard error in the detached daemon (upstream's
+   * daemon_save_fd(STDERR_FILENO)): `ovs-ofctl monitor --detach 2>FILE` prints into FILE.
+   */
+  saveStderr?: boolean;
 }
 
 /** A fresh configuration for `program` with upstream's defaults (no pidfile, no log file). */
@@ -157,16 +162,20 @@ export function selfCommand(): { command: string; prefix: string[] } {
  * The parent's side of --detach: runs the child, relays what it prints on stderr while it starts,
  * and returns the exit code to use: 0 once the child reports that it serves.
  */
-async function detachParent(face: string[], args: readonly string[]): Promise<number> {
+async function detachParent(
+  face: string[],
+  args: readonly string[],
+  saveStderr = false,
+): Promise<number> {
   const self = selfCommand();
   const child = new Deno.Command(self.command, {
     args: [...self.prefix, ...face, ...args],
     env: { [DETACHED_CHILD]: "1" },
     stdin: "null",
     stdout: "piped",
-    stderr: "piped",
+    stderr: saveStderr ? "inherit" : "piped",
   }).spawn();
-  const stderrRelay = (async () => {
+  const stderrRelay = saveStderr ? Promise.resolve() : (async () => {
     const reader = child.stderr.getReader();
     try {
       for (;;) {
@@ -187,7 +196,16 @@ async function detachParent(face: string[], args: readonly string[]): Promise<nu
     const { value, done } = await reader.read();
     if (done) break;
     seen += decoder.decode(value, { stream: true });
-    if (seen.includes(READY_LINE)) {
+    const ready = seen.indexOf(READY_LINE);
+    // What the child prints before it serves is the caller's (ovs-ofctl monitor's watch: replies).
+    const printed = ready < 0
+      ? seen.slice(0, Math.max(0, seen.length - READY_LINE.length))
+      : seen.slice(0, ready);
+    if (printed) {
+      await Deno.stdout.write(new TextEncoder().encode(printed));
+      seen = seen.slice(printed.length);
+    }
+    if (ready >= 0) {
       reader.releaseLock();
       child.unref();
       return 0;
@@ -228,7 +246,9 @@ export class Daemon {
     face: string[],
     args: readonly string[],
   ): Promise<Daemon | number> {
-    if (config.detach && !isDetachedChild()) return await detachParent(face, args);
+    if (config.detach && !isDetachedChild()) {
+      return await detachParent(face, args, config.saveStderr ?? false);
+    }
     setProcessName(config.program);
     if (config.pidfile !== undefined) {
       const conflict = checkPidfile(config.pidfile, config.overwritePidfile);
@@ -301,7 +321,7 @@ export class Daemon {
       vlogSetConsoleEnabled(false);
       vlogSetLevels(undefined, "console", "off");
       // Nothing more goes to the parent's pipes: they close when it exits.
-      redirectStdioToDevNull();
+      redirectStdioToDevNull(this.config.saveStderr ?? false);
     }
   }
 

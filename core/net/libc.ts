@@ -65,14 +65,15 @@ const O_RDWR = 2;
 /**
  * Points file descriptors 0, 1 and 2 at /dev/null, as a detached daemon's are: the --detach
  * parent's pipes close when it exits, and a later write must neither fail nor land elsewhere.
+ * `keepStderr` leaves descriptor 2 alone (upstream's daemon_save_fd(STDERR_FILENO)).
  */
-export function redirectStdioToDevNull(): boolean {
+export function redirectStdioToDevNull(keepStderr = false): boolean {
   const lib = libc();
   if (lib === null) return false;
   const path = new TextEncoder().encode("/dev/null\0");
   const fd = lib.open(Deno.UnsafePointer.of(path), O_RDWR);
   if (fd < 0) return false;
-  for (const target of [0, 1, 2]) lib.dup2(fd, target);
+  for (const target of keepStderr ? [0, 1] : [0, 1, 2]) lib.dup2(fd, target);
   if (fd > 2) lib.close(fd);
   return true;
 }
