@@ -19,7 +19,13 @@ import {
   type PhyPort,
   type PortMod,
 } from "../ofproto/msg/port.ts";
-import { BASIC_COUNTERS, type PortStats, UINT64_MAX } from "../ofproto/msg/port_stats.ts";
+import {
+  BASIC_COUNTERS,
+  ETHERNET_COUNTERS,
+  type PortStats,
+  RFC2819_COUNTERS,
+  UINT64_MAX,
+} from "../ofproto/msg/port_stats.ts";
 import type { Ofconn } from "../ofproto/ofconn.ts";
 import { MeterStore } from "../ofproto/ofconn_groups.ts";
 import type { SwitchHost } from "../ofproto/ofconn_handlers.ts";
@@ -260,34 +266,7 @@ export class OpenflowServices implements SwitchServices {
     const s = netdev?.getStats() ?? {};
     const counters = {} as PortStats["stats"];
     const big = (v: number | undefined) => v === undefined ? UINT64_MAX : BigInt(v);
-    const all = [
-      ...BASIC_COUNTERS,
-      "rxFrameErrors",
-      "rxOverErrors",
-      "rxCrcErrors",
-      "collisions",
-      "rx1To64Packets",
-      "rx65To127Packets",
-      "rx128To255Packets",
-      "rx256To511Packets",
-      "rx512To1023Packets",
-      "rx1024To1522Packets",
-      "rx1523ToMaxPackets",
-      "tx1To64Packets",
-      "tx65To127Packets",
-      "tx128To255Packets",
-      "tx256To511Packets",
-      "tx512To1023Packets",
-      "tx1024To1522Packets",
-      "tx1523ToMaxPackets",
-      "txMulticastPackets",
-      "rxBroadcastPackets",
-      "txBroadcastPackets",
-      "rxUndersizedErrors",
-      "rxOversizeErrors",
-      "rxFragmentedErrors",
-      "rxJabberErrors",
-    ] as const;
+    const all = [...BASIC_COUNTERS, ...ETHERNET_COUNTERS, ...RFC2819_COUNTERS];
     for (const name of all) counters[name] = UINT64_MAX;
     counters.rxPackets = big(s.rxPackets);
     counters.txPackets = big(s.txPackets);
