@@ -225,6 +225,8 @@ function parentName(): string | undefined {
   }
 }
 
+const UUID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
 function oneline(text: string): string {
   return text.replace(/\n$/, "").replaceAll("\\", "\\\\").replaceAll("\n", "\\n") + "\n";
 }
@@ -295,11 +297,11 @@ async function run(program: string, args: string[]): Promise<number> {
         throw new Fatal(`transaction error: ${result.error}`);
       }
       if (result.status === "not locked") throw new Fatal("database not locked");
-      const realUuid = (text: string) => {
-        let out = text;
-        for (const [provisional, real] of result.inserted) out = out.replaceAll(provisional, real);
-        return out;
-      };
+      // One pass over each output, whatever the number of inserted rows.
+      const realUuid = (text: string) =>
+        text === "" || result.inserted.size === 0
+          ? text
+          : text.replace(UUID_IN_TEXT, (uuid) => result.inserted.get(uuid) ?? uuid);
       const encoder = new TextEncoder();
       for (const output of outputs) {
         const textOut = realUuid(output.join(""));

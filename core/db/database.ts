@@ -8,7 +8,12 @@
 // only after its record — and every record before it — is synced to disk; a failed write takes
 // back every transaction not yet durable, newest first, so nothing unacknowledged survives and
 // nothing acknowledged is lost; listeners hear only durable transactions, in commit order.
-// Must not do network I/O or parse command lines.
+// Every in-memory commit that goes to the file gets a sequence number; a request that changed
+// nothing waits only for the commits it could have seen (those numbered up to then), so replies
+// leave in commit order and a steady stream of writers never starves a reader. A group is synced
+// on the thread pool, so requests keep arriving and committing meanwhile and form the next group;
+// a lone transaction after a lone transaction is synced inline instead, which spares a sequential
+// client the thread-pool round trip. Must not do network I/O or parse command lines.
 
 import { type Json, type JsonObject } from "./json.ts";
 import { OvsdbError } from "./error.ts";
@@ -39,7 +44,11 @@ export interface TransactContext extends ExecutionContext {
   dryRun?: boolean;
 }
 
-export type CommitListener = (changes: RowChange[], txnId: string) => void;
+/**
+ * Told of each durable transaction: its changes, its txn id, and its commit sequence number (0
+ * for one that wrote nothing to the file and is told at once).
+ */
+export type CommitListener = (changes: RowChange[], txnId: string, seq: number) => void;
 
 export interface OpenOptions {
   readOnly?: boolean;
@@ -50,11 +59,17 @@ export interface OpenOptions {
 }
 
 interface PendingCommit {
+  seq: number;
   txn: Transaction;
   changes: RowChange[];
   record: JsonObject;
+  /** Set when its group failed to reach the disk (the transaction was taken back). */
+  error?: unknown;
+}
+
+interface SeqWaiter {
+  seq: number;
   resolve: () => void;
-  reject: (error: unknown) => void;
 }
 
 function tablesFor(schema: DatabaseSchema): Map<string, Table> {
@@ -72,10 +87,23 @@ export class Database {
   /** Whether to compact the file automatically, on upstream's schedule. */
   autoCompact = true;
   readonly #listeners = new Set<CommitListener>();
-  /** Transactions committed in memory whose records are not yet durable, oldest first. */
-  readonly #pending: PendingCommit[] = [];
+  /** Transactions committed in memory whose records are not yet written, oldest first. */
+  #pending: PendingCommit[] = [];
   #flushing = false;
-  #drainWaiters: Array<() => void> = [];
+  #flushQueued = false;
+  /** Size of the last group written (inline sync when it and the next are both 1). */
+  #lastGroup = 0;
+  /** A moving average of how long a group takes to become durable, in ms. */
+  #syncMs = 0;
+  /** Sequence number of the newest in-memory commit bound for the file. */
+  #commitSeq = 0;
+  /** Every commit up to this number is durable or was taken back. */
+  #settledSeq = 0;
+  /** How many groups failed to reach the disk (their transactions taken back). */
+  #failures = 0;
+  /** Waiters for a sequence number to settle, in nondecreasing order. */
+  #waiters: SeqWaiter[] = [];
+  #waiterHead = 0;
   #compacting: Promise<void> | undefined;
   /** File size right after opening or compacting (upstream's log "base"). */
   #base = 0;
@@ -175,24 +203,60 @@ export class Database {
 
   /** Whether transactions are committed in memory but not yet durable. */
   get hasPending(): boolean {
-    return this.#pending.length > 0 || this.#flushing;
+    return this.#settledSeq < this.#commitSeq || this.#flushing;
+  }
+
+  /** Sequence number of the newest in-memory commit (durable or not). */
+  get committedSeq(): number {
+    return this.#commitSeq;
+  }
+
+  /** How many group writes have failed so far (each took back its transactions). */
+  get failureCount(): number {
+    return this.#failures;
   }
 
   /** Resolves once every transaction committed so far is durable (or was taken back). */
-  async durable(): Promise<void> {
-    while (this.hasPending) {
-      await new Promise<void>((resolve) => this.#drainWaiters.push(resolve));
+  durable(): Promise<void> {
+    return this.settled(this.#commitSeq);
+  }
+
+  /**
+   * Resolves once commit `seq` and all before it are durable or taken back. Waiters resolve in
+   * the order they asked, so replies that wait here leave in request order.
+   */
+  settled(seq: number): Promise<void> {
+    if (seq <= this.#settledSeq) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#waiters.push({ seq, resolve }));
+  }
+
+  #settle(seq: number): void {
+    if (seq > this.#settledSeq) this.#settledSeq = seq;
+    const waiters = this.#waiters;
+    let head = this.#waiterHead;
+    while (head < waiters.length && waiters[head]!.seq <= this.#settledSeq) {
+      waiters[head++]!.resolve();
     }
+    if (head === waiters.length) {
+      this.#waiters = [];
+      head = 0;
+    } else if (head > 1024) {
+      this.#waiters = waiters.slice(head);
+      head = 0;
+    }
+    this.#waiterHead = head;
   }
 
   async #transact(params: Json, ctx: TransactContext): Promise<TransactOutcome> {
     // Everything up to the in-memory commit is synchronous, so transactions never interleave.
     const txn = new Transaction(this.tables);
     const outcome = executeOperations(this.schema, this.tables, txn, params, ctx);
+    // A request that commits nothing may have read changes not yet durable: it is answered
+    // once they are, and no earlier than the requests before it.
     if (outcome.kind === "blocked" || outcome.failed || ctx.dryRun) {
       txn.abort();
       if (outcome.kind === "blocked") return outcome;
-      await this.durable();
+      await this.settled(this.#commitSeq);
       return { kind: "results", results: outcome.badParams ?? outcome.results };
     }
     const results = outcome.results;
@@ -202,36 +266,34 @@ export class Database {
     } catch (e) {
       txn.abort();
       results.push(toErrorJson(e));
-      await this.durable();
+      await this.settled(this.#commitSeq);
       return { kind: "results", results };
     }
     if (!changed) {
       txn.abort();
-      // What this transaction read may include changes not yet durable: answer after them.
-      await this.durable();
+      await this.settled(this.#commitSeq);
       return { kind: "results", results };
     }
     const changes = txn.changes();
     const record = changesToFileJson(changes);
     txn.commit();
     if (!this.storage || !record) {
-      this.#announce(changes);
+      this.#announce(changes, 0);
+      await this.settled(this.#commitSeq);
       return { kind: "results", results };
     }
     const comment = txn.comments.length ? txn.comments.join("\n") : undefined;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        this.#pending.push({
-          txn,
-          changes,
-          record: annotate(record, comment, Date.now()),
-          resolve,
-          reject,
-        });
-        void this.#flush();
-      });
-    } catch (e) {
-      results.push(toErrorJson(e));
+    const pending: PendingCommit = {
+      seq: ++this.#commitSeq,
+      txn,
+      changes,
+      record: annotate(record, comment, Date.now()),
+    };
+    this.#pending.push(pending);
+    this.#queueFlush();
+    await this.settled(pending.seq);
+    if (pending.error !== undefined) {
+      results.push(toErrorJson(pending.error));
       return { kind: "results", results };
     }
     if (this.autoCompact && this.shouldCompact()) {
@@ -241,9 +303,42 @@ export class Database {
     return { kind: "results", results };
   }
 
-  #announce(changes: RowChange[]): void {
+  #announce(changes: RowChange[], seq: number): void {
     this.lastTxnId = crypto.randomUUID();
-    for (const fn of this.#listeners) fn(changes, this.lastTxnId);
+    for (const fn of this.#listeners) fn(changes, this.lastTxnId, seq);
+  }
+
+  /**
+   * Starts writing once the current burst of requests has been executed (a microtask later), so
+   * requests that arrived together share one group.
+   */
+  #queueFlush(): void {
+    if (this.#flushing || this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      void this.#flush();
+    });
+  }
+
+  /**
+   * Lets the event loop run (reading and executing requests) until `target` commits are pending
+   * or half a sync's time has passed, at most 2 ms.
+   */
+  async #gather(target: number): Promise<void> {
+    const deadline = performance.now() + Math.min(2, this.#syncMs / 2);
+    const channel = new MessageChannel();
+    try {
+      while (this.#pending.length < target && performance.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          channel.port1.onmessage = () => resolve();
+          channel.port2.postMessage(null);
+        });
+      }
+    } finally {
+      channel.port1.close();
+      channel.port2.close();
+    }
   }
 
   /** Writes pending records, one group per fdatasync, until none are left. */
@@ -251,27 +346,41 @@ export class Database {
     if (this.#flushing) return;
     this.#flushing = true;
     try {
-      while (this.#pending.length > 0 && this.storage) {
-        const group = this.#pending.splice(0);
+      while (this.#pending.length > 0) {
+        // Clients that shared the last group are likely to send again at once: wait a little
+        // (a fraction of a sync) for them, so that they share the next one too.
+        if (this.#lastGroup > 1 && this.#pending.length < this.#lastGroup) {
+          await this.#gather(this.#lastGroup);
+        }
+        const storage = this.storage;
+        const group = this.#pending;
+        this.#pending = [];
+        const last = group[group.length - 1]!.seq;
         try {
-          await this.storage.appendMany(group.map((p) => p.record));
+          if (!storage) throw new OvsdbError("I/O error", `${this.name}: database closed`);
+          const inline = group.length === 1 && this.#lastGroup === 1;
+          this.#lastGroup = group.length;
+          const started = performance.now();
+          await storage.appendMany(group.map((p) => p.record), inline);
+          this.#syncMs = 0.8 * this.#syncMs + 0.2 * (performance.now() - started);
         } catch (e) {
           // Take back this group and everything committed after it, newest first.
-          const undone = [...group, ...this.#pending.splice(0)];
+          const undone = group.concat(this.#pending);
+          this.#pending = [];
           for (let i = undone.length - 1; i >= 0; i--) undone[i]!.txn.rollback();
-          for (const p of undone) p.reject(e);
+          for (const p of undone) p.error = e;
+          this.#failures++;
+          this.#settle(undone[undone.length - 1]!.seq);
           continue;
         }
         for (const p of group) {
           this.nTransactions++;
-          this.#announce(p.changes);
-          p.resolve();
+          this.#announce(p.changes, p.seq);
         }
+        this.#settle(last);
       }
     } finally {
       this.#flushing = false;
-      const waiters = this.#drainWaiters.splice(0);
-      for (const resolve of waiters) resolve();
     }
   }
 

@@ -141,9 +141,16 @@ export function findKey(d: Datum, key: Atom): number {
   return -1;
 }
 
+/** Whether `d`'s keys are already strictly increasing (sorted, no repeats). */
+function isSortedUnique(d: Datum): boolean {
+  const keys = d.keys;
+  for (let i = 1; i < keys.length; i++) if (compareAtoms(keys[i - 1]!, keys[i]!) >= 0) return false;
+  return true;
+}
+
 /** Sorts `d` in place by key; throws when keys repeat (upstream's ovsdb_datum_sort). */
 export function sortDatum(d: Datum): void {
-  if (d.keys.length < 2) return;
+  if (d.keys.length < 2 || isSortedUnique(d)) return;
   const idx = d.keys.map((_, i) => i);
   idx.sort((i, j) => compareAtoms(d.keys[i]!, d.keys[j]!));
   d.keys = idx.map((i) => d.keys[i]!);
@@ -160,6 +167,7 @@ export function sortDatum(d: Datum): void {
 
 /** Sorts and removes duplicate keys (first occurrence wins). */
 export function sortUniqueDatum(d: Datum): void {
+  if (d.keys.length < 2 || isSortedUnique(d)) return;
   const idx = d.keys.map((_, i) => i);
   idx.sort((i, j) => compareAtoms(d.keys[i]!, d.keys[j]!) || i - j);
   const keep = idx.filter((i, n) => n === 0 || !atomEquals(d.keys[idx[n - 1]!]!, d.keys[i]!));
@@ -328,18 +336,23 @@ export function datumFromJson(json: Json, type: OvsdbType, symtab?: SymbolTable)
         `${kind} must have ${type.min} to ${type.max} members but ${n} are present`,
       );
     }
-    const d: Datum = { keys: [], values: map ? [] : null };
-    for (const element of inner) {
-      if (map) {
+    // Arrays of exactly the right size: a datum may live as long as its row, and arrays grown
+    // by push keep room for 16 or more atoms.
+    const keys = new Array<Atom>(n);
+    const values = map ? new Array<Atom>(n) : null;
+    for (let i = 0; i < n; i++) {
+      const element = inner[i]!;
+      if (values) {
         if (!Array.isArray(element) || element.length !== 2) {
           throw syntaxError(element, null, "expected 2-element array");
         }
-        d.keys.push(atomFromJson(element[0]!, type.key, symtab));
-        d.values!.push(atomFromJson(element[1]!, type.value!, symtab));
+        keys[i] = atomFromJson(element[0]!, type.key, symtab);
+        values[i] = atomFromJson(element[1]!, type.value!, symtab);
       } else {
-        d.keys.push(atomFromJson(element, type.key, symtab));
+        keys[i] = atomFromJson(element, type.key, symtab);
       }
     }
+    const d: Datum = { keys, values };
     sortDatum(d);
     return d;
   }
@@ -366,6 +379,11 @@ export function datumToJson(d: Datum, type: OvsdbType): Json {
   return ["set", d.keys.map((k) => atomToJson(k, type.key.type))];
 }
 
+/** `d` with arrays of exactly its size (push-built arrays keep spare room). */
+export function compactDatum(d: Datum): Datum {
+  return { keys: d.keys.slice(), values: d.values ? d.values.slice() : null };
+}
+
 /** Union: adds keys of `b` missing from `a` (existing map keys keep their values). */
 export function datumUnion(a: Datum, b: Datum): Datum {
   const out = cloneDatum(a);
@@ -376,7 +394,7 @@ export function datumUnion(a: Datum, b: Datum): Datum {
     }
   }
   sortUniqueDatum(out);
-  return out;
+  return compactDatum(out);
 }
 
 /**
@@ -393,7 +411,7 @@ export function datumSubtract(a: Datum, b: Datum): Datum {
       if (out.values) out.values.push(a.values![i]!);
     }
   }
-  return out;
+  return compactDatum(out);
 }
 
 /** Whether every key (and, for maps, pair) of `b` is in `a`. */
@@ -441,25 +459,37 @@ export function datumDiff(old: Datum, neu: Datum, type: OvsdbType): Datum {
 /** Upstream's ovsdb_datum_apply_diff(). Throws when the result breaks `type`'s counts. */
 export function datumApplyDiff(a: Datum, diff: Datum, type: OvsdbType): Datum {
   if (!isComposite(type)) return cloneDatum(diff);
-  const out = cloneDatum(a);
-  for (let i = 0; i < diff.keys.length; i++) {
-    const k = diff.keys[i]!;
-    const j = findKey(out, k);
-    if (j < 0) {
-      out.keys.push(k);
-      if (out.values) out.values.push(diff.values![i]!);
-      sortDatum(out);
-    } else if (type.value && !atomEquals(diff.values![i]!, out.values![j]!)) {
-      out.values![j] = diff.values![i]!;
+  // Both are sorted: one merge pass. A key only in the diff is added, a key in both is removed
+  // (or, for a map with a different value, takes the diff's value).
+  const map = type.value !== null;
+  const out: Datum = { keys: [], values: map ? [] : null };
+  let i = 0;
+  let j = 0;
+  const ak = a.keys;
+  const dk = diff.keys;
+  while (i < ak.length || j < dk.length) {
+    const c = i >= ak.length ? 1 : j >= dk.length ? -1 : compareAtoms(ak[i]!, dk[j]!);
+    if (c < 0) {
+      out.keys.push(ak[i]!);
+      if (map) out.values!.push(a.values![i]!);
+      i++;
+    } else if (c > 0) {
+      out.keys.push(dk[j]!);
+      if (map) out.values!.push(diff.values![j]!);
+      j++;
     } else {
-      out.keys.splice(j, 1);
-      if (out.values) out.values.splice(j, 1);
+      if (map && !atomEquals(diff.values![j]!, a.values![i]!)) {
+        out.keys.push(dk[j]!);
+        out.values!.push(diff.values![j]!);
+      }
+      i++;
+      j++;
     }
   }
   if (out.keys.length < type.min || out.keys.length > type.max) {
     throw new OvsdbError("ovsdb error", "Datum crated by diff has size error");
   }
-  return out;
+  return compactDatum(out);
 }
 
 setEnumDatumParser((type, json) => datumFromJson(json, type));

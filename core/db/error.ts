@@ -163,7 +163,9 @@ export class MemberParser {
   /** Checks for unused members and returns the first error, if any. */
   finish(): OvsdbError | undefined {
     if (!this.#error && this.json) {
-      const unused = hashOrder(Object.keys(this.json)).filter((k) => !this.#used.has(k));
+      const keys = Object.keys(this.json);
+      if (keys.length === this.#used.size) return undefined;
+      const unused = hashOrder(keys).filter((k) => !this.#used.has(k));
       if (unused.length > 1) {
         const rest = unused.length - 1;
         this.raise(

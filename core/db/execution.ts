@@ -73,7 +73,9 @@ export function query(table: Table, where: Clause[]): Row[] {
     return row && evaluateCondition(row, where) ? [row] : [];
   }
   const out: Row[] = [];
-  for (const row of table.iterate()) if (evaluateCondition(row, where)) out.push(row);
+  table.forEach((row) => {
+    if (evaluateCondition(row, where)) out.push(row);
+  });
   return out;
 }
 

@@ -86,9 +86,19 @@ export class IdlTransaction {
   #increment: { table: TableSchema; uuid: string; column: string; force: boolean } | undefined;
   #assertLock: string | undefined;
   #dryRun = false;
+  #generation = 0;
 
   constructor(idl: Idl) {
     this.#idl = idl;
+  }
+
+  /**
+   * Changes whenever a staged insert, write or delete changes what `read` and `exists` answer,
+   * so callers may cache what they derive from the transaction's view (ovs-vsctl's bridge and
+   * port cache) and know when it went stale.
+   */
+  get generation(): number {
+    return this.#generation;
   }
 
   #table(name: string): TableSchema {
@@ -125,6 +135,7 @@ export class IdlTransaction {
   insert(tableName: string, uuid?: string): string {
     const table = this.#table(tableName);
     const id = uuid ?? crypto.randomUUID();
+    this.#generation++;
     this.#rows.set(id, {
       table,
       uuid: id,
@@ -168,6 +179,7 @@ export class IdlTransaction {
     const datum = cloneDatum(value);
     sortUniqueDatum(datum);
     row.written.set(column, datum);
+    this.#generation++;
   }
 
   /** Stages deletion of a row; deleting a row inserted here just forgets it. */
@@ -175,6 +187,7 @@ export class IdlTransaction {
     const row = this.#staged(tableName, uuid);
     if (!row.base) this.#rows.delete(uuid);
     else row.deleted = true;
+    this.#generation++;
   }
 
   /** Whether `uuid` is deleted in this transaction. */

@@ -9,7 +9,7 @@
 // core/net's parser print correctly too. Must not do I/O.
 
 import type { Json, JsonObject } from "../net/json_value.ts";
-import { hashOrder } from "./hash_order.ts";
+import { hashOrderDistinct } from "./hash_order.ts";
 
 export type { Json, JsonObject };
 
@@ -68,15 +68,63 @@ function numberText(x: number): string {
   return formatG(x, 15);
 }
 
+/**
+ * JSON text serialised beforehand, to be spliced verbatim into a larger value by `toOvsJson`
+ * (how one monitor update is serialised once for every client that receives it). Only this
+ * module's serialiser understands it.
+ */
+class RawJson {
+  constructor(readonly text: string) {}
+}
+
+/** Wraps already serialised JSON `text` so `toOvsJson` copies it as is. */
+export function rawJson(text: string): Json {
+  return new RawJson(text) as unknown as Json;
+}
+
+/** Compact serialisation in upstream's hash order: the hot path of every reply and record. */
+function compact(v: Json): string {
+  switch (typeof v) {
+    case "string":
+      return quoteString(v);
+    case "bigint":
+      return v.toString();
+    case "number":
+      return numberText(v);
+    case "boolean":
+      return v ? "true" : "false";
+  }
+  if (v === null) return "null";
+  if (Array.isArray(v)) {
+    const n = v.length;
+    if (n === 0) return "[]";
+    let out = "[" + compact(v[0]!);
+    for (let i = 1; i < n; i++) out += "," + compact(v[i]!);
+    return out + "]";
+  }
+  if (v instanceof RawJson) return v.text;
+  const keys = hashOrderDistinct(Object.keys(v));
+  const n = keys.length;
+  if (n === 0) return "{}";
+  let out = "{";
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    if (i) out += ",";
+    out += quoteString(k) + ":" + compact(v[k]!);
+  }
+  return out + "}";
+}
+
 /** Serialises `value` as upstream's json_to_string(). */
 export function toOvsJson(value: Json, options: SerializeOptions = {}): string {
+  if (!options.pretty && !options.sort && !options.insertionOrder) return compact(value);
   const parts: string[] = [];
   const pretty = options.pretty === true;
-  const orderKeys = (obj: JsonObject): string[] => {
+  const orderKeys = (obj: JsonObject): readonly string[] => {
     const keys = Object.keys(obj);
     if (options.sort) return keys.sort(compareBytes);
     if (options.insertionOrder) return keys;
-    return hashOrder(keys);
+    return hashOrderDistinct(keys);
   };
   const indent = (depth: number) => {
     if (pretty) parts.push("\n" + " ".repeat(2 * depth));
@@ -101,6 +149,8 @@ export function toOvsJson(value: Json, options: SerializeOptions = {}): string {
         });
       }
       parts.push("]");
+    } else if (v instanceof RawJson) {
+      parts.push(v.text);
     } else {
       parts.push("{");
       indent(depth + 1);
@@ -123,10 +173,14 @@ export function toOvsJson(value: Json, options: SerializeOptions = {}): string {
 export function compareBytes(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // UTF-16 order is code point order except that surrogates (U+10000 and up) sort below
+    // U+E000..U+FFFF: lift them above that range.
+    if (x >= 0xd800 && x < 0xe000) x += 0x10000;
+    if (y >= 0xd800 && y < 0xe000) y += 0x10000;
+    return x < y ? -1 : 1;
   }
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
@@ -134,8 +188,89 @@ export function compareBytes(a: string, b: string): number {
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** Parses one JSON text as upstream's json_from_string(). Throws SyntaxError. */
+const UNDERFLOW = /[eE]-[0-9]{3}/;
+const LONG_DIGITS = /[0-9]{16}/;
+
+/** Why the native parser's value cannot be used as is. */
+const SLOW = Symbol("slow");
+
+interface NumberScan {
+  numbers: boolean;
+  zero: boolean;
+}
+
+/**
+ * Turns the numbers of a value from JSON.parse into upstream's types in place: integers (any
+ * whose decimal value is whole) become bigint, others stay reals. Returns SLOW when the double
+ * cannot tell (a 64-bit integer beyond 2^53, an out-of-range real) or nesting is too deep, so
+ * the exact parser must decide.
+ */
+function typeNumbers(v: unknown, depth: number, scan: NumberScan): unknown {
+  if (typeof v === "number") {
+    scan.numbers = true;
+    if (Number.isSafeInteger(v)) {
+      if (v === 0) scan.zero = true;
+      return BigInt(v);
+    }
+    if (Number.isInteger(v) || !Number.isFinite(v)) return SLOW;
+    return v;
+  }
+  if (typeof v !== "object" || v === null) return v;
+  if (depth >= MAX_DEPTH) return SLOW;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const e = v[i];
+      if (typeof e === "string") continue;
+      const t = typeNumbers(e, depth + 1, scan);
+      if (t === SLOW) return SLOW;
+      if (t !== e) v[i] = t;
+    }
+    return v;
+  }
+  const obj = v as Record<string, unknown>;
+  for (const k in obj) {
+    const e = obj[k];
+    if (typeof e === "string") continue;
+    const t = typeNumbers(e, depth + 1, scan);
+    if (t === SLOW) return SLOW;
+    if (t !== e) obj[k] = t;
+  }
+  return v;
+}
+
+/**
+ * Parses one JSON text as upstream's json_from_string(). Throws SyntaxError. Well-formed text
+ * goes through the native parser, its numbers then typed as upstream types them; anything the
+ * native result cannot settle exactly (malformed text, for upstream's error message; escaped NUL
+ * bytes; numbers needing more than a double's precision) goes through the exact parser.
+ */
 export function parseOvsJson(text: string): Json {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return parseExact(text);
+  }
+  if (typeof value === "string") return value.includes("\0") ? parseExact(text) : value;
+  if (text.includes("\\u0000")) return parseExact(text);
+  const scan: NumberScan = { numbers: false, zero: false };
+  let typed: unknown;
+  try {
+    typed = typeNumbers(value, 0, scan);
+  } catch {
+    // Nesting deep enough to exhaust the stack: the exact parser reports the depth limit.
+    return parseExact(text);
+  }
+  if (typed === SLOW) return parseExact(text);
+  // A run of 16+ digits may be a number the double rounded; a zero may be an underflow.
+  if (scan.numbers && (LONG_DIGITS.test(text) || (scan.zero && UNDERFLOW.test(text)))) {
+    return parseExact(text);
+  }
+  return typed as Json;
+}
+
+/** The exact parser: upstream's number rules and error messages. Throws SyntaxError. */
+export function parseExact(text: string): Json {
   let pos = 0;
   let line = 0;
   let lineStart = 0;

@@ -5,8 +5,8 @@
 // offset where good data ends (so a torn or corrupt tail can be truncated). Promises: never
 // throws on bad bytes (returns the error instead). Must not do I/O.
 
-import { createHash } from "node:crypto";
 import { type Json, parseOvsJson, toOvsJson } from "./json.ts";
+import { sha1HexRange } from "./sha1.ts";
 import { isObject } from "./json.ts";
 import { OvsdbError } from "./error.ts";
 
@@ -15,17 +15,38 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
 export function sha1Hex(bytes: Uint8Array): string {
-  return createHash("sha1").update(bytes).digest("hex");
+  return sha1HexRange(bytes);
 }
+
+/** Room for the longest header: magic, a 20-digit length, the digest, spaces and newline. */
+const HEADER_MAX = MAGIC.length + 1 + 20 + 1 + 40 + 1;
 
 /** Encodes one record holding `json` (serialised compactly, in upstream's member order). */
 export function encodeRecord(json: Json): Uint8Array {
-  const body = encoder.encode(toOvsJson(json) + "\n");
-  const header = encoder.encode(`${MAGIC} ${body.length} ${sha1Hex(body)}\n`);
-  const out = new Uint8Array(header.length + body.length);
-  out.set(header, 0);
-  out.set(body, header.length);
-  return out;
+  return encodeRecords([json]);
+}
+
+/**
+ * Encodes records back to back into one buffer (what one group commit writes), each body
+ * encoded once, straight into place.
+ */
+export function encodeRecords(records: readonly Json[]): Uint8Array {
+  const texts = records.map((json) => toOvsJson(json) + "\n");
+  let room = 0;
+  for (const text of texts) room += HEADER_MAX + 3 * text.length;
+  const out = new Uint8Array(room);
+  let end = 0;
+  for (const text of texts) {
+    // The body goes after room for the header; the finished record then moves down to `end`.
+    const bodyStart = end + HEADER_MAX;
+    const { written } = encoder.encodeInto(text, out.subarray(bodyStart));
+    const header = `${MAGIC} ${written} ${sha1HexRange(out, bodyStart, bodyStart + written)}\n`;
+    const headerStart = bodyStart - header.length;
+    encoder.encodeInto(header, out.subarray(headerStart, bodyStart));
+    if (headerStart !== end) out.copyWithin(end, headerStart, bodyStart + written);
+    end += header.length + written;
+  }
+  return out.subarray(0, end);
 }
 
 export interface LogRecord {
@@ -74,7 +95,7 @@ export function decodeLog(data: Uint8Array, name: string): DecodedLog {
       );
     }
     const body = data.subarray(dataOffset, dataOffset + length);
-    const actual = sha1Hex(body);
+    const actual = sha1HexRange(data, dataOffset, dataOffset + length);
     if (actual !== m[3]) {
       return stop(
         `${name}: ${length} bytes starting at offset ${dataOffset} have SHA-1 hash ${actual} ` +

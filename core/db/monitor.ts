@@ -5,9 +5,11 @@
 // committed transaction's changes. Promises: rows are reported in the same member shapes as
 // upstream; a modify that touches no monitored column is not reported; with a "where"
 // condition, rows entering or leaving the condition are reported as insert or delete.
-// Must not do I/O; the server sends what `update()` returns.
+// Monitors with the same parameters (`signature`) compose and serialise each transaction's
+// update once between them (`updateText`), which is what makes fan-out to many clients cheap.
+// Must not do I/O; the server sends what `update()` or `updateText()` returns.
 
-import { isObject, type Json, type JsonObject } from "./json.ts";
+import { isObject, type Json, type JsonObject, toOvsJson } from "./json.ts";
 import { OvsdbError, syntaxError } from "./error.ts";
 import { datumDiff, datumToJson, isDefaultDatum } from "./datum.ts";
 import { type Clause, conditionFromJson, evaluateCondition } from "./condition.ts";
@@ -50,10 +52,19 @@ function parseSelect(json: Json | undefined): Select {
   return all;
 }
 
+/**
+ * Serialised updates per transaction (its changes array, shared by every listener) and monitor
+ * signature; "" when the transaction changed nothing such a monitor reports.
+ */
+const updateTexts = new WeakMap<RowChange[], Map<string, string>>();
+
 /** One client's monitor over one database. */
 export class Monitor {
   readonly version: MonitorVersion;
   readonly #tables: MonitoredTable[] = [];
+  /** The parameters that decide what this monitor reports, as one string. */
+  #signature = "";
+  readonly #whereTexts = new Map<Table, string>();
 
   /** Parses <monitor-requests> against `tables`. Throws OvsdbError. */
   constructor(tables: Map<string, Table>, requests: Json, version: MonitorVersion) {
@@ -82,6 +93,7 @@ export class Monitor {
         const where = req.where === undefined || version === 1
           ? undefined
           : conditionFromJson(table.schema, req.where);
+        if (where !== undefined) this.#whereTexts.set(table, toOvsJson(req.where ?? null));
         const existing = this.#tables.find((t) => t.table === table);
         if (existing) {
           for (const c of columns) {
@@ -107,6 +119,42 @@ export class Monitor {
     const mt = this.#tables.find((t) => t.table.schema.name === tableName);
     if (!mt) throw syntaxError(where, null, `no table named ${tableName}`);
     mt.where = conditionFromJson(mt.table.schema, where);
+    this.#whereTexts.set(mt.table, toOvsJson(where));
+    this.#signature = "";
+  }
+
+  /** A string equal for two monitors exactly when they report the same updates. */
+  get signature(): string {
+    if (this.#signature === "") {
+      const parts = [String(this.version)];
+      for (const mt of this.#tables) {
+        const s = mt.select;
+        parts.push(
+          `${mt.table.schema.name}:${mt.columns.map((c) => c.index).join(",")}:` +
+            `${+s.initial}${+s.insert}${+s.delete}${+s.modify}:` +
+            (mt.where === undefined ? "" : this.#whereTexts.get(mt.table) ?? ""),
+        );
+      }
+      this.#signature = parts.join("|");
+    }
+    return this.#signature;
+  }
+
+  /**
+   * The update for one committed transaction as serialised JSON, or undefined when nothing
+   * monitored changed. Computed once per transaction for all monitors with this signature.
+   */
+  updateText(changes: RowChange[]): string | undefined {
+    let texts = updateTexts.get(changes);
+    if (!texts) updateTexts.set(changes, texts = new Map());
+    const signature = this.signature;
+    let text = texts.get(signature);
+    if (text === undefined) {
+      const update = this.update(changes);
+      text = update === undefined ? "" : toOvsJson(update);
+      texts.set(signature, text);
+    }
+    return text === "" ? undefined : text;
   }
 
   #matches(mt: MonitoredTable, row: Row | null): boolean {

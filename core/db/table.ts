@@ -11,7 +11,7 @@ import { syntaxError } from "./error.ts";
 import { type Datum, datumFromJson, datumToJson, defaultDatum, type SymbolTable } from "./datum.ts";
 import { datumToString } from "./data_string.ts";
 import type { ColumnSchema, TableSchema } from "./schema.ts";
-import { HashMapOrder } from "./hash_order.ts";
+import { ChainOrder } from "./hash_order.ts";
 
 export interface Row {
   readonly uuid: string;
@@ -19,9 +19,27 @@ export interface Row {
   fields: Datum[];
 }
 
-/** A new row of `table` with every column at its default. */
+/**
+ * Each table's column defaults, shared by every row that keeps them: datums in rows are never
+ * changed in place (transactions replace them), so one frozen copy serves all, and a table of
+ * many rows with mostly empty columns costs little.
+ */
+const sharedDefaults = new WeakMap<TableSchema, readonly Datum[]>();
+
+function frozenDatum(d: Datum): Datum {
+  Object.freeze(d.keys);
+  if (d.values) Object.freeze(d.values);
+  return Object.freeze(d);
+}
+
+/** A new row of `table` with every column at its default (shared, frozen datums). */
 export function newRow(table: TableSchema, uuid: string): Row {
-  return { uuid, fields: table.byIndex.map((c) => defaultDatum(c.type)) };
+  let defaults = sharedDefaults.get(table);
+  if (!defaults) {
+    defaults = table.byIndex.map((c) => frozenDatum(defaultDatum(c.type)));
+    sharedDefaults.set(table, defaults);
+  }
+  return { uuid, fields: defaults.slice() };
 }
 
 /** A copy of `row` whose fields array may be changed. */
@@ -42,7 +60,7 @@ export class Table {
   readonly refs = new Map<string, number>();
   /** Per schema index, the committed row holding each key (maintained at commit). */
   readonly indexes: Map<string, string>[];
-  #order = new HashMapOrder<string>();
+  #order = new ChainOrder<string>();
 
   constructor(schema: TableSchema) {
     this.schema = schema;
@@ -60,15 +78,28 @@ export class Table {
   }
 
   remove(uuid: string): void {
-    if (this.rows.delete(uuid)) this.#order.remove(uuid);
+    if (this.rows.delete(uuid)) this.#order.remove(uuid, uuidHash(uuid));
   }
 
   /** Rows in upstream's iteration order. */
   *iterate(): IterableIterator<Row> {
+    // A snapshot of the order, so the caller may change the table while iterating.
     for (const uuid of this.#order.items()) {
       const row = this.rows.get(uuid);
       if (row) yield row;
     }
+  }
+
+  /**
+   * Calls `fn` for each row in upstream's iteration order; cheaper than `iterate`, but `fn`
+   * must not change the table.
+   */
+  forEach(fn: (row: Row) => void): void {
+    const rows = this.rows;
+    this.#order.forEach((uuid) => {
+      const row = rows.get(uuid);
+      if (row) fn(row);
+    });
   }
 
   get size(): number {

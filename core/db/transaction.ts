@@ -53,6 +53,8 @@ const isWeak = (b: BaseType | null) =>
 export class Transaction {
   readonly tables: Map<string, Table>;
   readonly #rows = new Map<Table, Map<string, TxnRow>>();
+  /** `#all()`'s answer until the next row is added or dropped. */
+  #allCache: TxnRow[] | undefined;
   readonly comments: string[] = [];
   /** Steps that take back `commit()`, newest last (see `rollback`). */
   #undo: Array<() => void> | undefined;
@@ -69,17 +71,23 @@ export class Transaction {
     let m = this.#rows.get(r.table);
     if (!m) this.#rows.set(r.table, m = new Map());
     m.set(r.uuid, r);
+    this.#allCache = undefined;
     return r;
   }
 
   #drop(r: TxnRow): void {
     this.#rows.get(r.table)?.delete(r.uuid);
+    this.#allCache = undefined;
   }
 
+  /** Every row of the transaction, table by table: a snapshot, which callers must not change. */
   #all(): TxnRow[] {
-    const out: TxnRow[] = [];
-    for (const m of this.#rows.values()) out.push(...m.values());
-    return out;
+    if (this.#allCache === undefined) {
+      const out: TxnRow[] = [];
+      for (const m of this.#rows.values()) for (const r of m.values()) out.push(r);
+      this.#allCache = out;
+    }
+    return this.#allCache;
   }
 
   /** Whether a row with `uuid` may be created in `table` (not present, not deleted here). */
@@ -134,11 +142,12 @@ export class Transaction {
 
   /** Undoes every change. */
   abort(): void {
-    for (const r of this.#all().reverse()) {
+    for (const r of [...this.#all()].reverse()) {
       if (r.old) r.table.put(r.old);
       else r.table.remove(r.uuid);
     }
     this.#rows.clear();
+    this.#allCache = undefined;
   }
 
   /**
@@ -146,7 +155,7 @@ export class Transaction {
    * readers must see only durable data); `show()` puts its changes back.
    */
   hide(): void {
-    for (const r of this.#all().reverse()) {
+    for (const r of [...this.#all()].reverse()) {
       if (r.old) r.table.put(r.old);
       else r.table.remove(r.uuid);
     }

@@ -4,11 +4,12 @@
 // transaction and write output lines; they never commit. Fake (VLAN) bridges are refused with a
 // clear error until they are built.
 
-import type { Datum } from "../db/datum.ts";
+import { compareAtoms, type Datum, findKey } from "../db/datum.ts";
 import { datumToString } from "../db/data_string.ts";
 import type { ColumnSchema } from "../db/schema.ts";
 import {
   buildCache,
+  cacheIsCurrent,
   type Context,
   findBridge,
   findIface,
@@ -44,7 +45,20 @@ function root(ctx: Context): string {
 /** Adds `uuid` to a set column (staged, with the read verified as upstream verifies it). */
 function addToSet(ctx: Context, table: string, uuid: string, column: string, value: string): void {
   ctx.txn.verify(table, uuid, column);
-  ctx.txn.write(table, uuid, column, set([...refs(ctx, table, uuid, column), value]));
+  // Inserted into the sorted set in place of a full sort: ports pile up on one bridge.
+  const keys = [...ctx.txn.read(table, uuid, column).keys];
+  const at = findKey({ keys, values: null }, value);
+  if (at < 0) {
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareAtoms(keys[mid]!, value) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    keys.splice(lo, 0, value);
+  }
+  ctx.txn.write(table, uuid, column, { keys, values: null });
 }
 
 function removeFromSet(
@@ -266,6 +280,15 @@ export function addPortWithInterfaces(
     setColumn(ctx, { uuid: port, table: ctx.idl.schema!.tables.get("Port")! }, setting);
   }
   addToSet(ctx, "Bridge", realBridgeUuid(cache, bridge.name), "ports", port);
+  // Without settings (which may change anything) the new port is exactly what rebuilding the
+  // cache would find: a port of this bridge (of the fake bridge, through its VLAN tag).
+  if (settings.length === 0) {
+    cache.ports.set(portName, { name: portName, uuid: port, bridge: bridge.name });
+    ifaceNames.forEach((name, i) => {
+      cache.ifaces.set(name, { name, uuid: ifaces[i]!, port: portName });
+    });
+    cacheIsCurrent(ctx, cache);
+  }
 }
 
 function addPort(ctx: Context): void {

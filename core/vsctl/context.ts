@@ -85,8 +85,29 @@ export function rootUuid(ctx: Context): string | undefined {
   return ctx.idl.first("Open_vSwitch")?.uuid ?? ctx.txn.insertedRows("Open_vSwitch")[0];
 }
 
-/** Builds the cache from the rows the transaction sees (so earlier commands' changes count). */
+/** Each transaction's cache, with the transaction generation it reflects. */
+const caches = new WeakMap<IdlTransaction, { cache: Cache; generation: number }>();
+
+/**
+ * The cache of the rows the transaction sees (so earlier commands' changes count). Built once
+ * and kept while the transaction stays as it was; a command that changes the transaction in
+ * a way it can mirror (add-port) updates the cache in place and calls `cacheIsCurrent`, as
+ * upstream's vsctl does, so a long chain of such commands stays linear.
+ */
 export function buildCache(ctx: Context): Cache {
+  const held = caches.get(ctx.txn);
+  if (held && held.generation === ctx.txn.generation) return held.cache;
+  const cache = computeCache(ctx);
+  caches.set(ctx.txn, { cache, generation: ctx.txn.generation });
+  return cache;
+}
+
+/** Declares that `cache` (updated in place) reflects everything staged in the transaction. */
+export function cacheIsCurrent(ctx: Context, cache: Cache): void {
+  caches.set(ctx.txn, { cache, generation: ctx.txn.generation });
+}
+
+function computeCache(ctx: Context): Cache {
   const cache: Cache = { bridges: new Map(), ports: new Map(), ifaces: new Map() };
   const root = rootUuid(ctx);
   if (!root) return cache;

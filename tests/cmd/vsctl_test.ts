@@ -376,3 +376,55 @@ testIf(
     }
   },
 );
+
+testIf(
+  REAL,
+  "in one transaction each command sees the bridges and ports of the commands before it",
+  async () => {
+    const chain = (...commands: string[][]) => commands.flatMap((c, i) => i ? ["--", ...c] : c);
+    const many = Array.from({ length: 40 }, (_, i) => ["add-port", "br0", `m${i}`]);
+    const script = [
+      chain(
+        ["add-br", "br0"],
+        ["add-port", "br0", "a"],
+        ["add-port", "br0", "b"],
+        ["list-ports", "br0"],
+        ["del-port", "br0", "a"],
+        ["add-port", "br0", "c", "tag=5"],
+        ["add-br", "v5", "br0", "5"],
+        ["list-ports", "v5"],
+        ["add-port", "v5", "d"],
+        ["port-to-br", "d"],
+        ["add-bond", "br0", "bd", "x", "y"],
+        ["list-ifaces", "br0"],
+        ["--may-exist", "add-port", "br0", "b"],
+        ["iface-to-br", "x"],
+        ...many,
+        ["list-ports", "br0"],
+        ["list-br"],
+      ),
+      ["list-ports", "br0"],
+      chain(["add-port", "br0", "b"]),
+      chain(["--may-exist", "add-port", "v5", "b"]),
+    ];
+    const forOurs = await startOvsdbServer("real");
+    const forTheirs = await startOvsdbServer("real");
+    try {
+      for (const command of script) {
+        const a = await vsctl(forOurs, true, command);
+        const b = await vsctl(forTheirs, false, command);
+        const what = command.slice(0, 8).join(" ");
+        assert.equal(a.code, b.code, `exit code of ${what}: ${a.stderr}`);
+        assert.equal(a.stdout, b.stdout, `stdout of ${what}`);
+        assert.equal(
+          normaliseErrors(a.stderr, forOurs.remote),
+          normaliseErrors(b.stderr, forTheirs.remote),
+          `stderr of ${what}`,
+        );
+      }
+    } finally {
+      await forOurs.stop();
+      await forTheirs.stop();
+    }
+  },
+);

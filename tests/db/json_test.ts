@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { compareBytes, formatG, parseOvsJson, quoteString, toOvsJson } from "../../core/db/json.ts";
+import {
+  compareBytes,
+  formatG,
+  parseExact,
+  parseOvsJson,
+  quoteString,
+  rawJson,
+  toOvsJson,
+} from "../../core/db/json.ts";
 import { hashOrder, hashString } from "../../core/db/hash_order.ts";
 
 Deno.test("reals print like C's %.15g", () => {
@@ -93,4 +101,60 @@ Deno.test("strings compare by UTF-8 bytes", () => {
   assert.ok(compareBytes("\uffff", "😀") < 0);
   assert.equal(compareBytes("x", "x"), 0);
   assert.ok(compareBytes("ab", "a") > 0);
+});
+
+Deno.test("the native-parser path gives exactly what the exact parser gives", () => {
+  const texts = [
+    "1",
+    "-0",
+    "0.0",
+    "1.0",
+    "1e2",
+    "1.5e1",
+    "1E400",
+    "-1e400",
+    "1e-400",
+    "0.1e1",
+    "12345678901234567",
+    "1.0000000000000001",
+    "9007199254740993",
+    "-9223372036854775808",
+    "-9223372036854775809",
+    "18446744073709551616",
+    "1e19",
+    "1e20",
+    "2.5",
+    '"\\u0000"',
+    '["\\u0000"]',
+    '["a\\\\u0000"]',
+    '{"__proto__":1,"a":[1,2.5,{"b":null}]}',
+    '{"a":1,"b":2,"a":3}',
+    '["uuid","550e8400-e29b-41d4-a716-446655440000"]',
+    '["e-123", 0]',
+    "[" + "[".repeat(1000) + "]".repeat(1000) + "]",
+    "[".repeat(1000) + "]".repeat(1000),
+    "[".repeat(5000) + "]".repeat(5000),
+    '"\\ud83d\\ude00"',
+    '"\\ud800"',
+    " [ 1 , 2 ] ",
+  ];
+  const run = (f: (t: string) => unknown, t: string) => {
+    try {
+      return { value: f(t) };
+    } catch (e) {
+      return { error: String(e) };
+    }
+  };
+  for (const text of texts) {
+    assert.deepEqual(run(parseOvsJson, text), run(parseExact, text), text.slice(0, 40));
+  }
+});
+
+Deno.test("raw JSON is spliced into serialised output verbatim", () => {
+  const shared = rawJson(toOvsJson({ b: 1n, a: ["x"] }));
+  assert.equal(
+    toOvsJson(["update2", ["id", shared]]),
+    `["update2",["id",${toOvsJson({ b: 1n, a: ["x"] })}]]`,
+  );
+  assert.equal(toOvsJson([shared], { pretty: true }), `[\n  ${toOvsJson({ b: 1n, a: ["x"] })}]`);
 });

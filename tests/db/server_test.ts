@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { maskUuids, startOvsdbServer, type TestServer } from "../support/ovsdb.ts";
 import { alive, run, runOvs, waitFor } from "../support/run.ts";
 import { needPrograms, testIf } from "../support/skip.ts";
+import { JsonRpcConnection } from "../../core/net/jsonrpc_connection.ts";
 
 const REAL = needPrograms("ovsdb-server", "ovsdb-tool", "ovs-vsctl", "ovsdb-client", "ovs-appctl");
 
@@ -228,5 +229,104 @@ testIf(REAL, "every acknowledged transaction survives SIGKILL of our server", as
     assert.deepEqual(listed.stdout.trim().split("\n").sort(), acknowledged.sort());
   } finally {
     await ours.stop();
+  }
+});
+
+/** One of our server's coverage counters, read with the real ovs-appctl. */
+async function counter(server: TestServer, name: string): Promise<number> {
+  const out = await run(
+    "ovs-appctl",
+    ["-t", "ovsdb-server", "coverage/read-counter", name],
+    server.env,
+  );
+  return Number(out.stdout.trim());
+}
+
+testIf(
+  REAL,
+  "pipelined transactions are answered in order and share fdatasyncs (group commit)",
+  async () => {
+    const server = await startOvsdbServer("ours");
+    const conn = await Deno.connect({ transport: "unix", path: `${server.dir}/db.sock` });
+    const connection = new JsonRpcConnection(conn, { name: "test" });
+    connection.start();
+    try {
+      await connection.call("transact", ["Open_vSwitch", {
+        op: "insert",
+        table: "Open_vSwitch",
+        row: {},
+      }]);
+      const syncsBefore = await counter(server, "ovsdb_log_sync");
+      const order: number[] = [];
+      const n = 60;
+      // Sent back to back without waiting; a select in the middle must see the inserts before it.
+      const calls = Array.from({ length: n }, (_, i) =>
+        connection.call(
+          "transact",
+          i === n / 2
+            ? ["Open_vSwitch", { op: "select", table: "QoS", where: [], columns: ["type"] }]
+            : ["Open_vSwitch", { op: "insert", table: "QoS", row: { type: `q${i}` } }],
+        ).then((result) => {
+          order.push(i);
+          return result;
+        }));
+      const results = await Promise.all(calls);
+      assert.deepEqual(order, Array.from({ length: n }, (_, i) => i));
+      const selected = JSON.stringify(
+        results[n / 2],
+        (_k, v) => typeof v === "bigint" ? String(v) : v,
+      );
+      assert.equal((selected.match(/"type":"q/g) ?? []).length, n / 2);
+      const syncs = (await counter(server, "ovsdb_log_sync")) - syncsBefore;
+      assert.ok(syncs > 0 && syncs < n / 2, `${syncs} fdatasyncs for ${n - 1} transactions`);
+    } finally {
+      connection.close();
+      await server.stop();
+    }
+  },
+);
+
+testIf(REAL, "many monitors with the same parameters all receive each update", async () => {
+  const server = await startOvsdbServer("ours");
+  const connections: JsonRpcConnection[] = [];
+  try {
+    const updates: string[][] = [];
+    for (let i = 0; i < 5; i++) {
+      const conn = await Deno.connect({ transport: "unix", path: `${server.dir}/db.sock` });
+      const connection = new JsonRpcConnection(conn, { name: `m${i}` });
+      const seen: string[] = [];
+      updates.push(seen);
+      connection.onMessage = (message) => {
+        if (message.type === "notify") seen.push(JSON.stringify(message.params));
+      };
+      connection.start();
+      connections.push(connection);
+      await connection.call("monitor_cond", [
+        "Open_vSwitch",
+        i % 2 === 0 ? "even" : ["odd", i],
+        { QoS: [{ columns: ["type"] }] },
+      ]);
+    }
+    const writer = connections[0]!;
+    for (let i = 0; i < 3; i++) {
+      await writer.call("transact", ["Open_vSwitch", {
+        op: "insert",
+        table: "QoS",
+        row: { type: `t${i}` },
+      }]);
+    }
+    await waitFor(() => updates.every((u) => u.length === 3));
+    for (let i = 0; i < 5; i++) {
+      const id = JSON.stringify(i % 2 === 0 ? "even" : ["odd", i]);
+      for (const [k, update] of updates[i]!.entries()) {
+        assert.ok(update.startsWith(`[${id},{"QoS":{"`), update);
+        assert.ok(update.includes(`{"insert":{"type":"t${k}"}}`), update);
+        // The same text, apart from the monitor id, as every other client got.
+        assert.equal(update.slice(id.length + 2), updates[0]![k]!.slice(8));
+      }
+    }
+  } finally {
+    for (const connection of connections) connection.close();
+    await server.stop();
   }
 });

@@ -261,3 +261,71 @@ Deno.test("a file cut at any byte opens with every complete transaction kept", (
       assert.equal((rows.match(/"name"/g) ?? []).length, complete, `cut at byte ${cut}`);
     }
   }));
+
+Deno.test("a read waits only for the commits before it, and replies keep request order", () =>
+  withTempDir(async (dir) => {
+    const db = await Database.create(`${dir}/db`, schemaFromJson(TEST_SCHEMA));
+    const storage = db.storage!;
+    // Every group write waits for its own release, so a stream of writers never ends by itself.
+    const gates: Array<() => void> = [];
+    const realAppend = storage.appendMany.bind(storage);
+    storage.appendMany = async (records, inline) => {
+      await new Promise<void>((resolve) => gates.push(resolve));
+      return realAppend(records, inline);
+    };
+    const order: string[] = [];
+    const insert = (name: string) =>
+      db.execute(parseOvsJson(`["test",{"op":"insert","table":"A","row":{"name":"${name}"}}]`))
+        .then(() => order.push(name));
+    const first = insert("w1");
+    const read = db.execute(
+      parseOvsJson('["test",{"op":"select","table":"A","where":[],"columns":["name"]}]'),
+    ).then((rows) => {
+      order.push("read");
+      return rows;
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const second = insert("w2");
+    await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(order, []);
+    gates.shift()!();
+    // The reader is answered once w1 is durable, although w2 is still waiting for its sync.
+    assert.match(toOvsJson(await read), /"w1"/);
+    await first;
+    assert.deepEqual(order, ["w1", "read"]);
+    while (gates.length === 0) await new Promise((r) => setTimeout(r, 1));
+    gates.shift()!();
+    await second;
+    assert.deepEqual(order, ["w1", "read", "w2"]);
+    db.close();
+  }));
+
+Deno.test("listeners hear each durable commit with its sequence number", () =>
+  withTempDir(async (dir) => {
+    const db = await Database.create(`${dir}/db`, schemaFromJson(TEST_SCHEMA));
+    const seen: number[] = [];
+    db.onCommit((_changes, _txnId, seq) => seen.push(seq));
+    const before = db.committedSeq;
+    await Promise.all(
+      [1, 2, 3].map((i) =>
+        db.execute(parseOvsJson(`["test",{"op":"insert","table":"A","row":{"name":"s${i}"}}]`))
+      ),
+    );
+    assert.deepEqual(seen, [before + 1, before + 2, before + 3]);
+    assert.equal(db.committedSeq, before + 3);
+    await db.settled(db.committedSeq);
+    assert.equal(db.hasPending, false);
+    db.close();
+  }));
+
+Deno.test("log records carry the SHA-1 of their bytes, as upstream's do", () => {
+  for (const json of [{}, { a: "x".repeat(200) }, { b: ["set", ["é", "😀"]] }]) {
+    const record = encodeRecord(json as never);
+    const text = new TextDecoder().decode(record);
+    const nl = text.indexOf("\n");
+    const [, , length, digest] = text.slice(0, nl).split(" ");
+    const body = record.subarray(new TextEncoder().encode(text.slice(0, nl + 1)).length);
+    assert.equal(Number(length), body.length);
+    assert.equal(digest, createHash("sha1").update(body).digest("hex"));
+  }
+});

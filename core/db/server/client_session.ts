@@ -8,7 +8,7 @@
 // bounded by the connection's backlog limit.
 
 import type { Json, JsonObject } from "../json.ts";
-import { isObject } from "../json.ts";
+import { isObject, rawJson } from "../json.ts";
 import { OvsdbError, syntaxError } from "../error.ts";
 import { type DatabaseSchema, schemaFromJson, schemaToJson } from "../schema.ts";
 import type { Database } from "../database.ts";
@@ -42,6 +42,8 @@ interface ActiveMonitor {
   monitor: Monitor;
   version: MonitorVersion;
   unsubscribe: () => void;
+  /** Updates held back until the reply that creates the monitor is sent (then undefined). */
+  held: Array<[string, Json[]]> | undefined;
 }
 
 interface Trigger {
@@ -281,8 +283,11 @@ export class ClientSession {
   }
 
   /**
-   * Creates a monitor once every commit so far is durable, so its initial contents never show
-   * a transaction that a failed write could still take back.
+   * Creates a monitor at once, from the contents as committed so far, and sends its reply when
+   * those commits are durable, so the reply never shows a transaction that a failed write could
+   * still take back. Commits already counted in the initial contents are not reported again
+   * when they become durable. Should such a commit fail after all, the initial contents were
+   * wrong: the client is disconnected, to resynchronise when it reconnects.
    */
   async #monitorWhenDurable(
     database: Database,
@@ -290,16 +295,35 @@ export class ClientSession {
     version: MonitorVersion,
     id: Json,
   ): Promise<void> {
-    while (database.hasPending) await database.durable();
-    if (this.#closed) return;
+    const failures = database.failureCount;
+    const seen = database.committedSeq;
+    let created: { result: () => Json; active: ActiveMonitor };
     try {
-      this.#send(reply(this.#monitorCreate(database, params, version), id));
+      created = this.#monitorCreate(database, params, version, seen);
     } catch (error) {
+      await database.settled(seen);
       this.#send(errorReply(errorJson(error), id));
+      return;
     }
+    await database.settled(seen);
+    if (this.#closed) return;
+    if (database.failureCount !== failures) {
+      log.warn(`${this.name}: database write failed under a new monitor, disconnecting`);
+      this.close();
+      return;
+    }
+    this.#send(reply(created.result(), id));
+    const held = created.active.held ?? [];
+    created.active.held = undefined;
+    for (const [method, notifyParams] of held) this.notify(method, notifyParams);
   }
 
-  #monitorCreate(database: Database, params: Json[], version: MonitorVersion): Json {
+  #monitorCreate(
+    database: Database,
+    params: Json[],
+    version: MonitorVersion,
+    seen: number,
+  ): { result: () => Json; active: ActiveMonitor } {
     if ((version === 2 && params.length !== 3) || (version === 3 && params.length !== 4)) {
       throw syntaxError(params, null, "invalid parameters");
     }
@@ -327,28 +351,41 @@ export class ClientSession {
       monitor,
       version,
       unsubscribe: () => {},
+      held: [],
     };
-    active.unsubscribe = database.onCommit((changes, txnId) =>
-      this.#onCommit(active, changes, txnId)
-    );
+    // The id of the newest transaction the initial contents show, once it is durable.
+    let initialTxnId = database.lastTxnId;
+    active.unsubscribe = database.onCommit((changes, txnId, seq) => {
+      if (seq === 0 || seq > seen) this.#onCommit(active, changes, txnId);
+      else initialTxnId = txnId;
+    });
     this.#monitors.set(idKey, active);
     // We keep no history of transactions, so a reconnecting client always gets the full
     // contents ("found": false), which upstream also answers when its history is too short.
-    return version === 3 ? [false, database.lastTxnId, initial] : initial;
+    return {
+      result: () => version === 3 ? [false, initialTxnId, initial] : initial,
+      active,
+    };
   }
 
   #onCommit(active: ActiveMonitor, changes: RowChange[], txnId: string): void {
-    let updates: JsonObject | undefined;
+    let text: string | undefined;
     try {
-      updates = active.monitor.update(changes);
+      // Serialised once for every monitor with the same parameters.
+      text = active.monitor.updateText(changes);
     } catch (error) {
       log.err(`${this.name}: monitor update failed: ${error}`);
       return;
     }
-    if (!updates) return;
-    if (active.version === 1) this.notify("update", [active.id, updates]);
-    else if (active.version === 2) this.notify("update2", [active.id, updates]);
-    else this.notify("update3", [active.id, txnId, updates]);
+    if (text === undefined) return;
+    const updates = rawJson(text);
+    const [method, params]: [string, Json[]] = active.version === 1
+      ? ["update", [active.id, updates]]
+      : active.version === 2
+      ? ["update2", [active.id, updates]]
+      : ["update3", [active.id, txnId, updates]];
+    if (active.held) active.held.push([method, params]);
+    else this.notify(method, params);
   }
 
   #monitorCondChange(params: Json[]): Json {
