@@ -310,17 +310,19 @@ export class Connmgr {
     };
     if (on) {
       log.warn(
-        `${this.#bridge}: Could not connect to controller (or switch failed controller's ` +
-          `post-connection admission control policy) for ${this.#failureSeconds()} seconds, ` +
-          `failing open`,
+        `Could not connect to controller (or switch failed controller's post-connection ` +
+          `admission control policy) for ${this.#failureSeconds()} seconds, failing open`,
       );
+      // Upstream flushes every OpenFlow (and so datapath) flow on failing open, then adds its
+      // hidden NORMAL flow.
+      tables.flush();
       tables.apply({
         ...base,
         command: OFPFC_ADD,
         ofpacts: [{ type: "output", port: OFPP_NORMAL, maxLen: 0 }],
       });
     } else {
-      log.warn(`${this.#bridge}: No longer in fail-open mode`);
+      log.warn("No longer in fail-open mode");
       tables.apply({ ...base, command: OFPFC_DELETE_STRICT, ofpacts: [] });
     }
   }

@@ -25,13 +25,12 @@ import { appendTableFeatures } from "./msg/table.ts";
 import type { HandlerContext } from "./ofconn_handlers.ts";
 import { rejectSecondary } from "./ofconn_handlers.ts";
 import { OFPTT_ALL } from "./flow_table.ts";
-import { FF_NO_BYT_COUNTS, FF_NO_PKT_COUNTS, type Rule } from "./rule.ts";
+import type { Rule } from "./rule.ts";
 import { tableFeatures, visibleTables } from "./switch_features.ts";
 import { TBL_INTERNAL } from "./xlate/view.ts";
 import type { Ofproto } from "./ofproto.ts";
 import type { MeterStore } from "./ofconn_groups.ts";
 
-const UINT64_MAX = 0xffffffffffffffffn;
 const OFPP_MAX = 0xff00;
 const OFPP_LOCAL = 0xfffe;
 const OFPP_NONE = 0xffff;
@@ -74,6 +73,11 @@ function secondsAndNanos(ms: number): { sec: number; nsec: number } {
   return { sec: Math.floor(msecs / 1000), nsec: (msecs % 1000) * 1000000 };
 }
 
+/** Whole seconds of an age, bounded as the 16-bit NXM fields need (upstream's age_secs). */
+function ageSecs(ms: number): number {
+  return ms < 0 ? 0 : ms >= 0xffff * 1000 ? 0xffff : Math.floor(ms / 1000);
+}
+
 /** A rule as a flow stats entry (handle_flow_stats_request's fill-in). */
 export function ruleFlowStats(rule: Rule, now: number): FlowStats {
   const duration = secondsAndNanos(now - rule.created);
@@ -86,10 +90,10 @@ export function ruleFlowStats(rule: Rule, now: number): FlowStats {
     priority: rule.priority,
     idleTimeout: rule.idleTimeout,
     hardTimeout: rule.hardTimeout,
-    idleAge: Math.floor((now - rule.used + 500) / 1000),
-    hardAge: Math.floor((now - rule.modified + 500) / 1000),
-    packetCount: rule.flags & FF_NO_PKT_COUNTS ? UINT64_MAX : BigInt(rule.packetCount),
-    byteCount: rule.flags & FF_NO_BYT_COUNTS ? UINT64_MAX : BigInt(rule.byteCount),
+    idleAge: ageSecs(now - rule.used),
+    hardAge: ageSecs(now - rule.modified),
+    packetCount: BigInt(rule.packetCount),
+    byteCount: BigInt(rule.byteCount),
     flags: rule.flags,
     importance: rule.importance,
     ofpacts: rule.ofpacts as Ofpact[],

@@ -66,8 +66,6 @@ export class Rule implements XlateRule {
   byteCount = 0;
   /** Set while the rule is being removed, for the flow-removed message. */
   removedReason = -1;
-  /** Set by ofproto for the rules it adds itself on a table miss. */
-  isTableMiss = false;
 
   constructor(spec: RuleSpec) {
     this.cr = new ClsRule<Rule>(spec.match, spec.priority, this, spec.conjunctions ?? []);
@@ -89,6 +87,14 @@ export class Rule implements XlateRule {
 
   get priority(): number {
     return this.cr.priority;
+  }
+
+  /**
+   * A table-miss flow: priority 0 matching everything (upstream's rule_is_table_miss); its
+   * controller actions report OFPR_EXPLICIT_MISS.
+   */
+  get isTableMiss(): boolean {
+    return this.cr.priority === 0 && this.cr.match.isCatchAll();
   }
 
   /** Hidden rules (priority beyond 16 bits) are invisible to OpenFlow. */
