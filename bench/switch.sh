@@ -3,8 +3,9 @@
 # between two network namespaces, with the kernel's default offloads and with them off. See
 # bench/switch_bench.ts for what is measured. Root only; about 3 minutes. Not part of the tests.
 #
-#   bench/switch.sh                       # ours = the stand-in forwarding loop
-#   bench/switch.sh --ours "CMD {A} {B}"  # CMD starts our switch on host ports {A} and {B}
+#   bench/switch.sh                       # ours = our daemons, bench/our_switch.ts
+#   bench/switch.sh --ours "CMD {A} {B}"  # CMD forwards between host ports {A} and {B}
+#                                         # (e.g. "deno run -A bench/forward_loop.ts {A} {B}")
 #   bench/switch.sh --seconds 3 --only bridge,open,ours
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,8 +1,9 @@
 // The speed race (run by bench/switch.sh): one test bed of two namespaces, each joined by a veth
 // pair to the host, and three switches taking turns between the host-side ends: the Linux
 // bridge, the real Open vSwitch 3.1 on its userspace datapath (datapath_type=netdev, system
-// ports, NORMAL), and ours (a command given with --ours; until our switch is wired, the
-// forwarding loop bench/forward_loop.ts stands in and is labelled so). For each, with the
+// ports, NORMAL), and ours (bench/our_switch.ts: our ovsdb-server and ovs-vswitchd, the same
+// bridge; or a command given with --ours, such as the bare forwarding loop
+// bench/forward_loop.ts, labelled with its command). For each, with the
 // kernel's default offloads and with them off: ping RTT (median, p99), TCP throughput (iperf3),
 // 64-byte UDP frames per second delivered (trafgen), distinct 5-tuples per second delivered
 // (each frame a new flow), and CPU seconds per million frames (the switch's process, and the
@@ -14,15 +15,17 @@ import { run } from "../tests/support/run.ts";
 import { hasProgram } from "../tests/support/skip.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const STAND_IN = `${Deno.execPath()} run -A ${ROOT}bench/forward_loop.ts {A} {B}`;
+const OUR_SWITCH = `${Deno.execPath()} run -A ${ROOT}bench/our_switch.ts {A} {B}`;
 
 function option(name: string): string | undefined {
   const i = Deno.args.indexOf(name);
   return i >= 0 ? Deno.args[i + 1] : undefined;
 }
 
-const oursCommand = option("--ours") ?? STAND_IN;
-const oursLabel = option("--ours") ? "ours" : "ours (stand-in: forward_loop)";
+const oursCommand = option("--ours") ?? OUR_SWITCH;
+const oursLabel = option("--ours")
+  ? `ours (${option("--ours")!.split(/\s+/).find((w) => w.endsWith(".ts")) ?? "--ours"})`
+  : "ours (ovs-deno netdev)";
 const seconds = Number(option("--seconds") ?? 3);
 const only = option("--only")?.split(",");
 
@@ -156,18 +159,36 @@ function realOvs(bed: NetTestBed): Switch {
 
 function ours(): Switch {
   let child: Deno.ChildProcess | undefined;
+  let pids: number[] = [];
   return {
     label: oursLabel,
-    start(a, b) {
+    async start(a, b) {
       const words = oursCommand.replaceAll("{A}", a).replaceAll("{B}", b).split(/\s+/);
       child = new Deno.Command(words[0]!, {
         args: words.slice(1),
-        stdout: "null",
+        stdout: "piped",
         stderr: "inherit",
       }).spawn();
-      return Promise.resolve();
+      pids = [child.pid];
+      // Our switch says which process forwards ("pid N") and when it is ready; a bare command
+      // (the forwarding loop) prints "ready" only.
+      const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      const deadline = Date.now() + 60000;
+      while (!/^ready$/m.test(text)) {
+        if (Date.now() > deadline) throw new Error("our switch did not get ready in 60 s");
+        const { value, done } = await lines.read();
+        if (done) throw new Error(`our switch exited before ready: ${text}`);
+        text += value;
+      }
+      const pid = /^pid (\d+)$/m.exec(text);
+      if (pid) pids = [Number(pid[1])];
+      // Keep draining so the child never blocks on a full pipe.
+      void (async () => {
+        while (!(await lines.read().catch(() => ({ done: true }))).done) { /* drop */ }
+      })();
     },
-    pids: () => (child ? [child.pid] : []),
+    pids: () => pids,
     async stop() {
       if (!child) return;
       try {

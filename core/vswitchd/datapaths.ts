@@ -6,6 +6,7 @@
 // backers and their timers; knows bridges only as Ofprotos registered with a backer.
 
 import { backerDatapath, type NetdevDatapath } from "../datapath/dpif.ts";
+import { useWorkerDatapath } from "../datapath/dpif_remote.ts";
 import { setPeriodic, timeMsec } from "../net/timeval.ts";
 import { vlogModule } from "../net/vlog.ts";
 import { Backer, type BackerHooks, REVALIDATE_INTERVAL } from "../ofproto/ofproto_dpif.ts";
@@ -39,6 +40,8 @@ export class Datapaths {
     const type = backerType(datapathType);
     let backer = this.backers.get(type);
     if (!backer) {
+      // The netdev datapath's fast path runs in a Worker, as upstream's in PMD threads.
+      if (type === "netdev") useWorkerDatapath();
       const datapath: NetdevDatapath = backerDatapath(type, { clock: timeMsec });
       backer = new Backer(datapath, timeMsec, this.#hooks, this.recirc);
       if (this.flowLimit !== undefined) backer.flowLimit = this.flowLimit;

@@ -75,6 +75,11 @@ export interface VethOptions {
 }
 
 const liveBeds = new Set<NetTestBed>();
+
+/** Two random base-36 characters. */
+function randomTag(): string {
+  return Math.floor(Math.random() * 1296).toString(36).padStart(2, "0");
+}
 let unloadHooked = false;
 let bedSerial = 0;
 
@@ -95,7 +100,9 @@ export class NetTestBed {
   readonly tag: string;
 
   private constructor() {
-    this.tag = `${Deno.pid.toString(36)}${(bedSerial++).toString(36)}`;
+    // Test modules run with --parallel share one process (one pid): a random part keeps their
+    // beds apart.
+    this.tag = `${Deno.pid.toString(36)}${randomTag()}${(bedSerial++).toString(36)}`;
     liveBeds.add(this);
     hookUnload();
   }
