@@ -4,6 +4,12 @@
 
 import { type OptionSpec, parseCommandLine, UsageError } from "../core/net/options.ts";
 import { VLOG_OPTIONS } from "../core/net/daemon.ts";
+import {
+  applySslOption,
+  BOOTSTRAP_CA_CERT_OPTION,
+  sslUsage,
+  STREAM_SSL_OPTIONS,
+} from "../core/net/ssl_options.ts";
 import { versionText } from "../core/net/version.ts";
 import { vlogSetProgramName, vlogSetVerbosity } from "../core/net/vlog.ts";
 import {
@@ -37,6 +43,8 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: "help", short: "h", arg: "none" },
   { name: "version", short: "V", arg: "none" },
   ...VLOG_OPTIONS,
+  BOOTSTRAP_CA_CERT_OPTION,
+  ...STREAM_SSL_OPTIONS,
 ];
 
 function usage(program: string): string {
@@ -73,7 +81,7 @@ Output options:
   --pretty                indent JSON output
   --bare                  the same as --format=list --data=bare --no-headings
   --timestamp             print the time with each table
-Other options:
+${sslUsage(true)}Other options:
   -t, --timeout=SECS      give up after SECS seconds
   -h, --help              show this help
   -V, --version           show the version
@@ -145,6 +153,8 @@ export async function main(args: string[], program = "ovsdb-client"): Promise<nu
       case "verbose":
         vlogSetVerbosity(option.value);
         break;
+      default:
+        applySslOption(option);
     }
   }
   const [name, ...rest] = parsed.operands;

@@ -15,6 +15,8 @@ import { programVersion } from "../core/net/version.ts";
 import { vlogModule } from "../core/net/vlog.ts";
 import { OvsdbServer } from "../core/db/server/server.ts";
 import { openDatabases, registerServerCommands } from "../core/db/server/control.ts";
+import { installSslConfig } from "../core/db/server/ssl_config.ts";
+import { collectSslOption, type SslOptionStrings, sslUsage } from "../core/net/ssl_options.ts";
 
 const log = vlogModule("ovsdb_server");
 
@@ -39,8 +41,12 @@ Remotes (--remote=REMOTE, as often as needed):
   ptcp:PORT[:IP]          listen on TCP PORT (at IP)
   unix:FILE               connect to the Unix socket FILE
   tcp:HOST:PORT           connect to HOST's TCP PORT
+  pssl:PORT[:IP]          listen for SSL on PORT (at IP)
+  ssl:HOST:PORT           connect to HOST's SSL PORT
   db:DB,TABLE,COLUMN      the remotes named in that column of the database
-  (ssl:HOST:PORT and pssl:PORT[:IP] are understood but not built yet)
+
+${sslUsage(true, true)}  Each of --private-key, --certificate, --ca-cert, --bootstrap-ca-cert,
+  --ssl-protocols and --ssl-ciphers may be db:DB,TABLE,COLUMN, read from the database.
 
 Replication:
   --sync-from=SERVER      be a read-only backup of the active SERVER
@@ -59,9 +65,17 @@ Other options:
 
 export async function main(args: string[], program = "ovsdb-server"): Promise<number> {
   const config = daemonConfig(program);
-  const parsed = await parseDaemonCommandLine(program, args, OPTIONS, config, () => usage(program));
+  const parsed = await parseDaemonCommandLine(
+    program,
+    args,
+    OPTIONS,
+    config,
+    () => usage(program),
+    { keepSslOptions: true },
+  );
   if (typeof parsed === "number") return parsed;
   const remotes: string[] = [];
+  const ssl: SslOptionStrings = { bootstrapCaCert: false };
   let runCommand: string | undefined;
   let syncFrom: string | undefined;
   let excludeTables = "";
@@ -95,11 +109,18 @@ export async function main(args: string[], program = "ovsdb-server"): Promise<nu
 
   const daemon = await Daemon.start(config, [program], args);
   if (typeof daemon === "number") return daemon;
+  for (const option of parsed.options) collectSslOption(option, ssl);
 
   const server = new OvsdbServer();
   const error = await openDatabases(server, files);
   if (error !== undefined) {
     console.error(`${program}: ${error}`);
+    await daemon.stop();
+    return 1;
+  }
+  const sslError = installSslConfig(server, ssl);
+  if (sslError !== undefined) {
+    console.error(`${program}: ${sslError}`);
     await daemon.stop();
     return 1;
   }

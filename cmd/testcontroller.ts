@@ -20,6 +20,7 @@ import {
   UsageError,
 } from "../core/net/options.ts";
 import { errorText } from "../core/net/stream.ts";
+import { applySslOption } from "../core/net/ssl_options.ts";
 import { versionText } from "../core/net/version.ts";
 import { vlogModule } from "../core/net/vlog.ts";
 import { ParseError } from "../core/ofproto/errors.ts";
@@ -80,7 +81,6 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: "version", short: "V", arg: "none" },
   { name: "protocols", short: "O", arg: "required" },
   ...["verbose", "log-file", "syslog-method", "syslog-target"].map(common),
-  // SSL is not built yet: the options are accepted, as the streams report.
   ...["private-key", "certificate", "ca-cert", "ssl-protocols", "ssl-ciphers", "peer-ca-cert"]
     .map(common),
 ];
@@ -312,6 +312,7 @@ async function parseOptions(
     const parsed = parseCommandLine(args, OPTIONS);
     for (const option of parsed.options) {
       if (applyDaemonOption(option, config)) continue;
+      if (applySslOption(option)) continue;
       if (option.name === "help") {
         await Deno.stdout.write(encoder.encode(usage(program)));
         return 0;

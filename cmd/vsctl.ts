@@ -8,6 +8,7 @@ import { Idl } from "../core/db/idl.ts";
 import { IdlTransaction } from "../core/db/idl_txn.ts";
 import { ovsLogdir, ovsRundir } from "../core/net/dirs.ts";
 import { errorText, openStream, OVSDB_PORT } from "../core/net/stream.ts";
+import { applySslOption, sslUsage } from "../core/net/ssl_options.ts";
 import { versionText } from "../core/net/version.ts";
 import {
   vlogModule,
@@ -62,10 +63,24 @@ Options:
   --no-headings       leave out column headings
   --pretty            indent JSON output
   --bare              the same as --format=list --data=bare --no-headings
-  -h, --help          show this help
+${sslUsage(true, true)}  -h, --help          show this help
   -V, --version       show the version
 `;
 }
+
+/** The SSL options as spelled on the command line, with the option each one is. */
+const SSL_GLOBALS = new Map([
+  ["--private-key", "private-key"],
+  ["-p", "private-key"],
+  ["--certificate", "certificate"],
+  ["-c", "certificate"],
+  ["--ca-cert", "ca-cert"],
+  ["-C", "ca-cert"],
+  ["--bootstrap-ca-cert", "bootstrap-ca-cert"],
+  ["--peer-ca-cert", "peer-ca-cert"],
+  ["--ssl-protocols", "ssl-protocols"],
+  ["--ssl-ciphers", "ssl-ciphers"],
+]);
 
 interface Globals {
   db: string;
@@ -75,7 +90,16 @@ interface Globals {
   timeout: number;
 }
 
-const GLOBAL_WITH_VALUE = new Set(["--db", "--timeout", "-t", "--format", "-f", "--data", "-d"]);
+const GLOBAL_WITH_VALUE = new Set([
+  "--db",
+  "--timeout",
+  "-t",
+  "--format",
+  "-f",
+  "--data",
+  "-d",
+  ...SSL_GLOBALS.keys(),
+]);
 
 function parseGlobals(
   args: string[],
@@ -99,7 +123,7 @@ function parseGlobals(
     if (arg.startsWith("--") && eq > 0) {
       name = arg.slice(0, eq);
       value = arg.slice(eq + 1);
-    } else if (/^-[tfdv]./.test(arg)) {
+    } else if (/^-[tfdvpcC]./.test(arg)) {
       name = arg.slice(0, 2);
       value = arg.slice(2);
     }
@@ -151,6 +175,18 @@ function parseGlobals(
         break;
       case "--no-syslog":
       case "--retry":
+        break;
+      case "--private-key":
+      case "-p":
+      case "--certificate":
+      case "-c":
+      case "--ca-cert":
+      case "-C":
+      case "--bootstrap-ca-cert":
+      case "--peer-ca-cert":
+      case "--ssl-protocols":
+      case "--ssl-ciphers":
+        applySslOption({ name: SSL_GLOBALS.get(name) ?? "", value });
         break;
       case "-v":
       case "--verbose":

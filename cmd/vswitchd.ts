@@ -15,6 +15,13 @@ import type { OptionSpec } from "../core/net/options.ts";
 import { vlogModule } from "../core/net/vlog.ts";
 import type { VswitchdOptions } from "../core/vswitchd/bridge.ts";
 import { Vswitchd } from "../core/vswitchd/vswitchd.ts";
+import type { Idl } from "../core/db/idl.ts";
+import { sslUsage } from "../core/net/ssl_options.ts";
+import {
+  sslSetCaCertFile,
+  sslSetKeyAndCert,
+  sslSetRefresher,
+} from "../core/net/stream_ssl_config.ts";
 
 const log = vlogModule("bridge");
 
@@ -29,8 +36,8 @@ function usage(program: string): string {
   return `${program}: the Open vSwitch switch daemon
 usage: ${program} [OPTIONS] [DATABASE]
 DATABASE is where ovsdb-server listens (default: unix:${ovsRundir()}/db.sock):
-unix:FILE or tcp:HOST:PORT (ssl:HOST:PORT is understood but not built yet).
-
+unix:FILE, tcp:HOST:PORT or ssl:HOST:PORT.
+${sslUsage(true, true)}
 Switch options:
   --enable-dummy[=override]  offer the dummy datapath and netdevs used by tests;
                              with =override, every bridge and port is a dummy one
@@ -45,6 +52,22 @@ Other options:
   -h, --help              show this help
   -V, --version           show the version
 `;
+}
+
+/**
+ * Applies the SSL row `ovs-vsctl set-ssl` writes, as upstream's bridge_run does on every pass
+ * (here: before every new SSL stream), so controllers and managers on ssl:/pssl: use it.
+ */
+function configureSsl(idl: Idl): void {
+  const ssl = idl.first("Open_vSwitch")?.columns.get("ssl")?.keys[0];
+  const row = ssl === undefined ? undefined : idl.row("SSL", String(ssl));
+  if (!row) return;
+  const text = (column: string) => {
+    const value = row.columns.get(column)?.keys[0];
+    return typeof value === "string" ? value : undefined;
+  };
+  sslSetKeyAndCert(text("private_key"), text("certificate"));
+  sslSetCaCertFile(text("ca_cert"), row.columns.get("bootstrap_ca_cert")?.keys[0] === true);
 }
 
 export async function main(args: string[], program = "ovs-vswitchd"): Promise<number> {
@@ -81,6 +104,7 @@ export async function main(args: string[], program = "ovs-vswitchd"): Promise<nu
   const daemon = await Daemon.start(config, [program], args);
   if (typeof daemon === "number") return daemon;
   const vswitchd = new Vswitchd(remote, options, program);
+  sslSetRefresher(() => configureSsl(vswitchd.idl));
   vswitchd.ready.then(() => daemon.ready());
   daemon.onShutdown(() => vswitchd.close());
   vswitchd.start();

@@ -24,6 +24,7 @@ import {
   vlogSetVerbosity,
 } from "./vlog.ts";
 import { errorText } from "./stream.ts";
+import { applySslOption, isSslOption, SSL_OPTIONS } from "./ssl_options.ts";
 
 const log = vlogModule("daemon");
 
@@ -73,6 +74,11 @@ export interface DaemonConfig {
    * daemon_save_fd(STDERR_FILENO)): `ovs-ofctl monitor --detach 2>FILE` prints into FILE.
    */
   saveStderr?: boolean;
+  /**
+   * SSL options to apply once the log file is open, in the process that serves (so that their
+   * errors are logged once, where upstream logs them), not in the parent of --detach.
+   */
+  sslOptions?: ParsedOption[];
 }
 
 /** A fresh configuration for `program` with upstream's defaults (no pidfile, no log file). */
@@ -265,6 +271,7 @@ export class Daemon {
         return 1;
       }
     }
+    for (const option of config.sslOptions ?? []) applySslOption(option);
     let unixctl: UnixctlServer | undefined;
     try {
       unixctl = UnixctlServer.create(config.unixctl);
@@ -390,16 +397,8 @@ export function vlogUsage(program: string): string {
 `;
 }
 
-/** SSL options the daemons accept (their streams report that SSL is not built yet). */
-export const SSL_OPTIONS: readonly OptionSpec[] = [
-  { name: "private-key", short: "p", arg: "required" },
-  { name: "certificate", short: "c", arg: "required" },
-  { name: "ca-cert", short: "C", arg: "required" },
-  { name: "bootstrap-ca-cert", arg: "required" },
-  { name: "peer-ca-cert", arg: "required" },
-  { name: "ssl-protocols", arg: "required" },
-  { name: "ssl-ciphers", arg: "required" },
-];
+/** SSL options the daemons accept (ssl_options.ts owns them). */
+export { SSL_OPTIONS };
 
 const HELP_VERSION: readonly OptionSpec[] = [
   { name: "help", short: "h", arg: "none" },
@@ -409,7 +408,9 @@ const HELP_VERSION: readonly OptionSpec[] = [
 /**
  * A daemon face's command line: its own `options` plus --help, --version, the SSL options and
  * every common daemon option. Prints getopt-style errors, help and version itself; returns the
- * exit code then, else the operands and the options left for the face to handle.
+ * exit code then, else the operands and the options left for the face to handle. SSL options go
+ * to `config.sslOptions`, which Daemon.start applies in order, unless `keepSslOptions`
+ * (ovsdb-server, which resolves `db:` values) asks for them among the options returned.
  */
 export async function parseDaemonCommandLine(
   program: string,
@@ -417,6 +418,7 @@ export async function parseDaemonCommandLine(
   options: readonly OptionSpec[],
   config: DaemonConfig,
   usage: () => string,
+  { keepSslOptions = false }: { keepSslOptions?: boolean } = {},
 ): Promise<{ operands: string[]; options: ParsedOption[] } | number> {
   let parsed;
   try {
@@ -432,6 +434,7 @@ export async function parseDaemonCommandLine(
     return 1;
   }
   const rest: ParsedOption[] = [];
+  const ssl: ParsedOption[] = [];
   const encoder = new TextEncoder();
   for (const option of parsed.options) {
     try {
@@ -448,8 +451,12 @@ export async function parseDaemonCommandLine(
       await Deno.stdout.write(encoder.encode(versionText(program)));
       return 0;
     }
-    if (SSL_OPTIONS.some((o) => o.name === option.name)) continue;
+    if (!keepSslOptions && isSslOption(option.name)) {
+      ssl.push(option);
+      continue;
+    }
     rest.push(option);
   }
+  config.sslOptions = ssl;
   return { operands: parsed.operands, options: rest };
 }

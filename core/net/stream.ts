@@ -1,11 +1,16 @@
 // Stream addresses as Open vSwitch writes them: active `unix:FILE`, `tcp:HOST[:PORT]`,
 // `ssl:HOST[:PORT]` and passive `punix:FILE`, `ptcp:[PORT][:IP]`, `pssl:[PORT][:IP]`. Owns parsing
 // of these names and opening them as byte streams (Deno.Conn) or listeners. Relative unix paths
-// are taken relative to $OVS_RUNDIR, as upstream does. SSL is part of the address grammar so
-// callers and error messages are right today; opening an SSL stream reports that it is not built
-// yet instead of pretending.
+// are taken relative to $OVS_RUNDIR, as upstream does. SSL streams are stream_ssl.ts's: they
+// present themselves as a Deno.Conn like the others, so callers need not know which they hold.
+// A passive TCP or SSL stream on port 0 logs the port the kernel chose, as upstream's
+// inet_open_passive does (scripts read it from the log).
 
 import { absFileName, ovsRundir } from "./dirs.ts";
+import { listenSsl, SslConn, sslStreamName } from "./stream_ssl.ts";
+import { vlogModule } from "./vlog.ts";
+
+const socketLog = vlogModule("socket_util");
 
 export type StreamTarget =
   | { kind: "unix"; path: string }
@@ -122,8 +127,21 @@ export async function openStream(name: string, defaultPort: number): Promise<Den
       return conn;
     }
     case "ssl":
-      throw new Error(`${name}: SSL streams are not supported in this build yet`);
+      return await SslConn.open(name, target.host, target.port);
   }
+}
+
+/**
+ * The name upstream gives a TCP or SSL stream accepted from a listener, "tcp:IP:PORT" or
+ * "ssl:IP:PORT" of the peer; undefined for a unix socket's peer.
+ */
+export function acceptedStreamName(conn: Deno.Conn): string | undefined {
+  const ssl = sslStreamName(conn);
+  if (ssl !== undefined) return ssl;
+  const remote = conn.remoteAddr;
+  if (remote.transport !== "tcp") return undefined;
+  const host = remote.hostname.includes(":") ? `[${remote.hostname}]` : remote.hostname;
+  return `tcp:${host}:${remote.port}`;
 }
 
 export interface PassiveStream {
@@ -167,6 +185,9 @@ export function openPassiveStream(name: string, defaultPort: number): PassiveStr
     case "ptcp": {
       const listener = Deno.listen({ transport: "tcp", hostname: target.host, port: target.port });
       const address = listener.addr as Deno.NetAddr;
+      if (target.port === 0) {
+        socketLog.info(`${name.slice("ptcp:".length)}: listening on port ${address.port}`);
+      }
       const host = target.host.includes(":") ? `[${target.host}]` : target.host;
       return {
         name: `ptcp:${address.port}:${host}`,
@@ -185,6 +206,6 @@ export function openPassiveStream(name: string, defaultPort: number): PassiveStr
       };
     }
     case "pssl":
-      throw new Error(`${name}: SSL streams are not supported in this build yet`);
+      return listenSsl(name.slice("pssl:".length), target.host, target.port);
   }
 }

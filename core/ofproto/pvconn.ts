@@ -1,10 +1,16 @@
-// A passive OpenFlow endpoint (upstream's pvconn): listens on `punix:FILE` or `ptcp:[PORT][:IP]`
-// and turns each accepted stream into a Vconn that starts its hello at once. Accepted unix
-// connections are named `unix#N` (one process-wide counter, as upstream names peers that bound no
-// name) and TCP ones `tcp:IP:PORT`, which is what switch logs show. Owns the listener; closing it
-// removes the socket file. Does not own the accepted connections.
+// A passive OpenFlow endpoint (upstream's pvconn): listens on `punix:FILE`, `ptcp:[PORT][:IP]` or
+// `pssl:[PORT][:IP]` and turns each accepted stream into a Vconn that starts its hello at once.
+// Accepted unix connections are named `unix#N` (one process-wide counter, as upstream names peers
+// that bound no name), TCP ones `tcp:IP:PORT` and SSL ones `ssl:IP:PORT`, which is what switch
+// logs show. Owns the listener; closing it removes the socket file. Does not own the accepted
+// connections.
 
-import { openPassiveStream, parsePassiveTarget, type PassiveStream } from "../net/stream.ts";
+import {
+  acceptedStreamName,
+  openPassiveStream,
+  parsePassiveTarget,
+  type PassiveStream,
+} from "../net/stream.ts";
 import { OFP_PORT } from "../net/stream.ts";
 import { vlogModule } from "../net/vlog.ts";
 import { Vconn, type VconnOptions } from "./vconn.ts";
@@ -17,10 +23,9 @@ let nextUnixPeer = 0;
 
 function peerName(conn: Deno.Conn): string {
   const remote = conn.remoteAddr;
-  if (remote.transport === "tcp") {
-    const host = remote.hostname.includes(":") ? `[${remote.hostname}]` : remote.hostname;
-    return `tcp:${host}:${remote.port}`;
-  }
+  // "tcp:IP:PORT" or, for pssl:, "ssl:IP:PORT".
+  const inet = acceptedStreamName(conn);
+  if (inet !== undefined) return inet;
   if (remote.transport === "unix" && remote.path) return `unix:${remote.path}`;
   return `unix#${nextUnixPeer++}`;
 }
@@ -48,28 +53,32 @@ export class Pvconn {
 
   /**
    * Starts listening. Throws VconnError: EAFNOSUPPORT for a name that is not a passive method,
-   * ENOPROTOOPT for `pssl:` (not built yet), the OS error (logged as upstream logs it) otherwise.
+   * the OS error (logged as upstream logs it) otherwise.
    */
   static open(name: string, options: VconnOptions = {}): Pvconn {
     if (!isPvconnName(name)) throw new VconnError("EAFNOSUPPORT");
-    if (name.startsWith("pssl:")) {
-      vlogModule("stream_ssl").err(`${name}: SSL streams are not supported in this build yet`);
-      throw new VconnError("ENOPROTOOPT");
-    }
+    // Upstream's socket_util messages name the target without its "ptcp:"/"pssl:" prefix.
+    const suffix = name.slice(name.indexOf(":") + 1);
     let target;
     try {
       target = parsePassiveTarget(name, OFP_PORT);
-    } catch {
+    } catch (error) {
+      const badPort = error instanceof Error && /bad port number (".*")$/.exec(error.message);
+      if (badPort) tcpLog.err(`${suffix}: bad port number ${badPort[1]}`);
       throw new VconnError("EAFNOSUPPORT");
     }
     try {
       return new Pvconn(name, openPassiveStream(name, OFP_PORT), options);
     } catch (error) {
+      // A name that does not resolve is upstream's DNS failure: EAGAIN, nothing logged.
+      if (error instanceof Error && /failed to lookup address/.test(error.message)) {
+        throw new VconnError("EAGAIN");
+      }
       const failure = vconnErrorFrom(error);
       if (target.kind === "punix") {
         unixLog.err(`${target.path}: binding failed: ${failure.message}`);
       } else {
-        tcpLog.err(`${name}: bind: ${failure.message}`);
+        tcpLog.err(`${suffix}: bind: ${failure.message}`);
       }
       throw failure;
     }

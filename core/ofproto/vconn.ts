@@ -621,29 +621,27 @@ async function openActive(name: string): Promise<Deno.Conn> {
       warnedDefaultPort = true;
       streamLog.warn("The default OpenFlow port number has changed from 6633 to 6653");
     }
-    if (kind === "ssl") {
-      sslLog.err(`${name}: SSL streams are not supported in this build yet`);
-      throw new VconnError("ENOPROTOOPT");
-    }
+    // ssl: and tcp: share the address grammar; each logs through its own module.
+    const connectLog = kind === "ssl" ? sslLog : tcpLog;
     const withPort = hasPort ? rest : `${rest}:${OFP_PORT}`;
     const portText = withPort.slice(withPort.lastIndexOf(":") + 1);
     const host = withPort.slice(0, withPort.lastIndexOf(":"));
     if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
       socketLog.err(`${withPort}: bad port number "${portText}"`);
-      tcpLog.err(`tcp:${withPort}: connect: ${strerror("EAFNOSUPPORT")}`);
+      connectLog.err(`${kind}:${withPort}: connect: ${strerror("EAFNOSUPPORT")}`);
       throw new VconnError("EAFNOSUPPORT");
     }
     if (host === "" || host === "[]") {
-      tcpLog.err(`tcp:${withPort}: connect: ${strerror("EAFNOSUPPORT")}`);
+      connectLog.err(`${kind}:${withPort}: connect: ${strerror("EAFNOSUPPORT")}`);
       throw new VconnError("EAFNOSUPPORT");
     }
     try {
-      return await openStream(`tcp:${withPort}`, OFP_PORT);
+      return await openStream(`${kind}:${withPort}`, OFP_PORT);
     } catch (error) {
       const failure = vconnErrorFrom(error);
       if (failure.code === "EIO") {
         // Name resolution failures: upstream cannot form an address either.
-        tcpLog.err(`tcp:${withPort}: connect: ${strerror("EAFNOSUPPORT")}`);
+        connectLog.err(`${kind}:${withPort}: connect: ${strerror("EAFNOSUPPORT")}`);
         throw new VconnError("EAFNOSUPPORT");
       }
       throw failure;

@@ -19,6 +19,7 @@ import { ClientSession, type ServerContext } from "./client_session.ts";
 import { Replication } from "./replication.ts";
 import { AcceptedSession } from "../../net/jsonrpc_session.ts";
 import {
+  acceptedStreamName,
   isActiveTarget,
   isPassiveTarget,
   openPassiveStream,
@@ -375,10 +376,8 @@ export class OvsdbServer implements ServerContext {
         } catch {
           return;
         }
-        const remote = conn.remoteAddr;
-        const peer = remote.transport === "tcp"
-          ? `tcp:${remote.hostname}:${remote.port}`
-          : `unix#${this.#nextClient++}`;
+        // "tcp:IP:PORT" or "ssl:IP:PORT" for inet peers.
+        const peer = acceptedStreamName(conn) ?? `unix#${this.#nextClient++}`;
         this.#serve(conn, peer);
       }
     })();

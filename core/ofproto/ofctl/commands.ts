@@ -239,8 +239,12 @@ Other commands:
 
 Active OpenFlow connection methods:
   tcp:HOST[:PORT]         PORT (default: ${OFP_PORT}) at remote HOST
-  ssl:HOST[:PORT]         SSL PORT (default: ${OFP_PORT}) at remote HOST (not built yet)
+  ssl:HOST[:PORT]         SSL PORT (default: ${OFP_PORT}) at remote HOST
   unix:FILE               Unix domain socket named FILE
+PKI configuration (required to use SSL):
+  -p, --private-key=FILE  file with private key
+  -c, --certificate=FILE  file with certificate for private key
+  -C, --ca-cert=FILE      file with peer CA certificate
 
 Daemon options (monitor and snoop):
   --detach                run in the background once connected

@@ -5,6 +5,7 @@
 
 import { applyDaemonOption, type DaemonConfig, daemonConfig } from "../../net/daemon.ts";
 import { type OptionSpec, parseCommandLine, UsageError } from "../../net/options.ts";
+import { applySslOption } from "../../net/ssl_options.ts";
 import { ParseError } from "../errors.ts";
 import { type Field, fieldByName } from "../fields.ts";
 import { type PacketInFormat, packetInFormatFromString } from "../msg/connection.ts";
@@ -277,6 +278,7 @@ export function parseOfctlCommandLine(
       case "ca-cert":
       case "ssl-protocols":
       case "ssl-ciphers":
+        applySslOption(option);
         break;
       default:
         try {
