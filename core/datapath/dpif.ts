@@ -30,6 +30,7 @@ import {
   W_TCP_FLAGS,
 } from "./flow.ts";
 import { extractFlow } from "./flow_extract.ts";
+import { flowHash5Tuple } from "./flow_hash.ts";
 import {
   type FlowStats,
   type Megaflow,
@@ -226,6 +227,7 @@ export class NetdevDatapath {
       userspace: (packet, action) => this.userspaceAction(packet, action),
       recirculate: (batch, count) => this.recirculate(batch, count),
       meter: (id, batch, count) => this.meters.execute(id, batch, count, this.clock()),
+      lbOutput: (bond, batch, count) => this.lbOutput(bond, batch, count),
     }, executorOptions);
     for (let i = 0; i < NETDEV_MAX_BURST; i++) this.rxBatch.push(new Packet());
     if (dpifClass.type === "dummy") registerDummyNetdevs();
@@ -489,6 +491,67 @@ export class NetdevDatapath {
     this.offloadFallback.send(port.netdev, batch, count);
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Bonds for lb_output (upstream's tx_bonds: dpif_bond_add, dpif_bond_del, dpif_bond_stats_get).
+
+  private readonly bonds = new Map<number, TxBond>();
+  private readonly lbKey = new Uint32Array(FLOW_WORDS);
+  private readonly lbOne: Packet[] = [];
+
+  /** dpif_bond_add: bond `id`'s 256 buckets send to these datapath ports (ODPP_NONE: drop). */
+  bondAdd(id: number, members: readonly number[]): void {
+    const old = this.bonds.get(id);
+    const bond: TxBond = old ?? {
+      members: new Uint32Array(BOND_BUCKETS),
+      packets: new Float64Array(BOND_BUCKETS),
+      bytes: new Float64Array(BOND_BUCKETS),
+    };
+    for (let i = 0; i < BOND_BUCKETS; i++) bond.members[i] = members[i] ?? ODPP_NONE;
+    this.bonds.set(id, bond);
+  }
+
+  bondDel(id: number): void {
+    this.bonds.delete(id);
+  }
+
+  /** dpif_bond_stats_get: the bytes each bucket sent, or undefined for an unknown bond. */
+  bondStats(id: number): number[] | undefined {
+    const bond = this.bonds.get(id);
+    return bond ? [...bond.bytes] : undefined;
+  }
+
+  /** dpif-netdev/bond-show's reply text. */
+  bondShow(): string {
+    if (!this.bonds.size) return "";
+    let out = "Bonds:\n";
+    for (const [id, bond] of this.bonds) {
+      out += `  bond-id ${id}:\n`;
+      for (let i = 0; i < BOND_BUCKETS; i++) out += `    bucket ${i} - member ${bond.members[i]}\n`;
+    }
+    return out;
+  }
+
+  /** dp_execute_lb_output_action: each packet to its bucket's member, by its RSS hash. */
+  private lbOutput(id: number, batch: readonly Packet[], count: number): void {
+    const bond = this.bonds.get(id);
+    if (!bond) return;
+    const key = this.lbKey;
+    const one = this.lbOne;
+    for (let i = 0; i < count; i++) {
+      const p = batch[i]!;
+      extractFlow(p, key);
+      // The RSS hash the netdev datapath computed when the packet came in.
+      const bucket = flowHash5Tuple(key, 0) & (BOND_BUCKETS - 1);
+      const member = bond.members[bucket]!;
+      const port = this.ports.get(member);
+      if (!port) continue;
+      one[0] = p;
+      this.offloadFallback.send(port.netdev, one, 1);
+      bond.packets[bucket]! += 1;
+      bond.bytes[bucket]! += p.length;
+    }
+  }
+
   private userspaceAction(packet: Packet, action: UserspaceAction): void {
     const handler = this.upcallHandler;
     if (!handler) return;
@@ -683,6 +746,15 @@ function parseStrtol(text: string): number {
 }
 
 const datapaths = new Map<string, NetdevDatapath>();
+
+/** A bond's buckets as lb_output uses them. */
+interface TxBond {
+  members: Uint32Array;
+  packets: Float64Array;
+  bytes: Float64Array;
+}
+
+const BOND_BUCKETS = 256;
 
 function key(type: string, name: string): string {
   return `${type}@${name}`;

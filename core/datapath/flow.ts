@@ -99,6 +99,47 @@ export const MPLS_LSE_WORDS: readonly number[] = [W_MPLS_LSE, W_MPLS_LSE_MORE, W
 
 export const FLOW_WORDS = 91;
 
+// ---- Words after the datapath's: matches only ----
+//
+// Fields the datapath never extracts from a packet (it parses no NSH, ERSPAN or GTP-U header and
+// no Geneve option) live after FLOW_WORDS, so datapath keys and megaflow masks stay FLOW_WORDS
+// long and the per-packet cost of clearing and hashing them does not grow. OpenFlow matches
+// (core/ofproto/match.ts) and the classifier use MATCH_WORDS words: a flow key shorter than that
+// reads as zeros there, which is what a packet without those headers has.
+
+/**
+ * Words FLOW_WORDS .. FLOW_WORDS + XLATE_SCRATCH_WORDS - 1 belong to translation's own state
+ * (xlate keeps the inner VLAN header in the first); matches keep them zero.
+ */
+export const XLATE_SCRATCH_WORDS = 4;
+/** tun_erspan_idx (upstream keeps all 32 bits of the index and of its mask). */
+export const W_TUN_ERSPAN_IDX = FLOW_WORDS + XLATE_SCRATCH_WORDS;
+/** tun_erspan_ver in bits 24-31, tun_erspan_dir in bits 16-23, tun_erspan_hwid in bits 8-15. */
+export const W_TUN_ERSPAN = W_TUN_ERSPAN_IDX + 1;
+/** tun_gtpu_flags in bits 8-15, tun_gtpu_msgtype in bits 0-7. */
+export const W_TUN_GTPU = W_TUN_ERSPAN + 1;
+/** NSH base header: nsh_flags in bits 24-31, nsh_ttl 16-23, nsh_mdtype 8-15, nsh_np 0-7. */
+export const W_NSH_BASE = W_TUN_GTPU + 1;
+/** NSH path header as on the wire: nsh_spi in bits 8-31, nsh_si in bits 0-7. */
+export const W_NSH_PATH = W_NSH_BASE + 1;
+/** nsh_c1 .. nsh_c4, one word each. */
+export const W_NSH_CONTEXT = W_NSH_PATH + 1;
+/**
+ * Which tun_metadata<n> are present (2 words, a 64-bit map with bit n for tun_metadata<n>, most
+ * significant word first). In a mask, bit n set means the match looks at tun_metadata<n>.
+ */
+export const W_TUN_METADATA_PRESENT = W_NSH_CONTEXT + 4;
+/**
+ * The 256 bytes of tunnel option data (upstream's TUN_METADATA_TOT_OPT_SIZE), byte i in word
+ * W_TUN_METADATA_OPTS + (i >> 2) at bits 24 - 8 * (i & 3): where each tun_metadata<n> sits is
+ * decided by the switch's TLV map or, without one, by the match's own allocation
+ * (core/ofproto/tun_metadata.ts).
+ */
+export const W_TUN_METADATA_OPTS = W_TUN_METADATA_PRESENT + 2;
+export const TUN_METADATA_OPTS_BYTES = 256;
+/** The length of an OpenFlow match's flow and mask. */
+export const MATCH_WORDS = W_TUN_METADATA_OPTS + TUN_METADATA_OPTS_BYTES / 4;
+
 /**
  * Where the staged lookup's segments begin, as upstream divides struct flow: metadata, then L2
  * (from dl_dst), L3 (from nw_src, with IPv6, ARP and conntrack tuple), L4 (from tp_src).
@@ -125,6 +166,7 @@ export const ETH_TYPE_VLAN_8021AD = 0x88a8;
 export const ETH_TYPE_IPV6 = 0x86dd;
 export const ETH_TYPE_MPLS = 0x8847;
 export const ETH_TYPE_MPLS_MCAST = 0x8848;
+export const ETH_TYPE_NSH = 0x894f;
 /** What dl_type holds for an 802.2 frame (length field instead of a type). */
 export const ETH_TYPE_NONE = 0x05ff;
 export const ETH_TYPE_MIN = 0x0600;

@@ -41,6 +41,15 @@ export interface NetdevStats {
   txWindowErrors?: number;
 }
 
+/** Counters of one egress queue; an absent counter is one the device does not keep. */
+export interface NetdevQueueStats {
+  txBytes?: number;
+  txPackets?: number;
+  txErrors?: number;
+  /** When the queue was created (time_msec), if known. */
+  created?: number;
+}
+
 export interface Netdev {
   readonly name: string;
   readonly type: string;
@@ -71,6 +80,15 @@ export interface Netdev {
   /** Link state: false when administratively down. */
   getCarrier(): boolean;
   getStats(): NetdevStats;
+  /** Device-specific counters by name, in the device's order (netdev_get_custom_stats). */
+  getCustomStats?(): { name: string; value: number }[];
+  /**
+   * The ids of the device's egress queues (netdev_dump_queues); absent means the device has
+   * none to report. Their statistics are unknown unless `queueStats` gives them.
+   */
+  queues?(): readonly number[];
+  /** Transmit counters of one queue, or undefined when the device keeps none. */
+  queueStats?(queueId: number): NetdevQueueStats | undefined;
 
   /** Opens a receive queue (a datapath port now polls this device); counted. */
   rxqOpen(): void;

@@ -40,6 +40,8 @@ export const DUMMY_TX_LOG = 1000;
 let nextMac = 0xaa550000;
 const log = vlogModule("netdev_dummy");
 
+const DUMMY_QUEUES: readonly number[] = [0];
+
 export class DummyNetdev implements Netdev {
   readonly netdevClass: NetdevClass;
   private mac: Uint8Array;
@@ -160,6 +162,27 @@ export class DummyNetdev implements Netdev {
 
   getCarrier(): boolean {
     return (this.flags & NETDEV_UP) !== 0;
+  }
+
+  /**
+   * Upstream's dummy counters: two that never move, then bytes and packets of the one receive
+   * and one transmit queue (which see every frame this device receives and sends).
+   */
+  getCustomStats(): { name: string; value: number }[] {
+    const s = this.stats;
+    return [
+      { name: "rx_custom_packets_1", value: 0 },
+      { name: "rx_custom_packets_2", value: 0 },
+      { name: "rx_q0_bytes", value: s.rxBytes },
+      { name: "rx_q0_packets", value: s.rxPackets },
+      { name: "tx_q0_bytes", value: s.txBytes },
+      { name: "tx_q0_packets", value: s.txPackets },
+    ];
+  }
+
+  /** Like upstream's dummy devices: one queue, 0, with no counters. */
+  queues(): readonly number[] {
+    return DUMMY_QUEUES;
   }
 
   getStats(): NetdevStats {

@@ -13,16 +13,9 @@
 
 import type { DpAction } from "./dp_actions.ts";
 import { HASH_ALG_SYM_L4 } from "./dp_actions.ts";
-import {
-  FLOW_WORDS,
-  type FlowWords,
-  hashMasked,
-  W_NW_DST,
-  W_NW_MISC,
-  W_NW_SRC,
-  W_TP,
-} from "./flow.ts";
+import { FLOW_WORDS, type FlowWords, W_NW_DST, W_NW_MISC, W_NW_SRC, W_TP } from "./flow.ts";
 import { extractFlow } from "./flow_extract.ts";
+import { flowHash5Tuple, flowHashInt } from "./flow_hash.ts";
 import { attrDesc, type BytesKeyAttr, readBytesBE } from "./odp_key_attr.ts";
 import { keyAttrToFlow } from "./odp_key_attr_flow.ts";
 import { Packet } from "./packet.ts";
@@ -180,14 +173,6 @@ export function applySet(p: Packet, action: Extract<DpAction, { type: "set" }>):
       return;
   }
 }
-
-const FIVE_TUPLE_MASK = (() => {
-  const m = new Uint32Array(FLOW_WORDS);
-  m[W_NW_SRC] = m[W_NW_DST] = m[W_TP] = 0xffffffff;
-  m[W_NW_MISC] = 0xff000000;
-  return m;
-})();
-const FIVE_TUPLE_WORDS = new Uint8Array([W_NW_SRC, W_NW_DST, W_NW_MISC, W_TP]);
 
 export class OdpExecutor {
   private readonly random32: () => number;
@@ -418,7 +403,9 @@ export class OdpExecutor {
       const ports = ((key[W_TP]! >>> 16) ^ (key[W_TP]! & 0xffff)) >>> 0;
       p.dpHash = hashSymmetric(addrs, ports, key[W_NW_MISC]! >>> 24, basis);
     } else {
-      p.dpHash = hashMasked(key, FIVE_TUPLE_MASK, FIVE_TUPLE_WORDS, basis);
+      // The netdev datapath hashes the packet's RSS hash (the 5-tuple hash with basis 0,
+      // computed when the packet was received) with the basis, as upstream's odp_execute_hash.
+      p.dpHash = flowHashInt(flowHash5Tuple(key, 0), basis);
     }
   }
 }

@@ -18,6 +18,11 @@
 // fields) to see whether the field applies, without marking it: callers always un-wildcard
 // dl_type themselves (xlate does, for every flow).
 //
+// Rules and masks are MATCH_WORDS long (flow.ts: the datapath's words plus the OpenFlow-only ones
+// such as NSH and tun_metadata). A lookup flow may be shorter (a datapath key): its missing words
+// read as zero, which is what a packet without those headers has, and wildcard bits beyond its
+// length are not recorded (megaflows have no such words).
+//
 // Promises: lookups allocate nothing (conjunctive lookups only when a conjunction has more than
 // 64 soft matches); inserts and removals are O(1) amortised plus O(subtables) when a subtable's
 // highest priority changes; iteration tolerates removal of any rule, including the current one.
@@ -27,8 +32,8 @@ import {
   FLOW_SEGMENT_L2,
   FLOW_SEGMENT_L3,
   FLOW_SEGMENT_L4,
-  FLOW_WORDS,
   type FlowWords,
+  MATCH_WORDS,
   W_CONJ_ID,
   W_CT_STATE,
   W_DL_TYPE_VLAN,
@@ -151,7 +156,7 @@ function foldStages<T>(wc: FlowWords, sub: Subtable<T>, nStages: number): void {
  * criteria match (upstream's cls_rule_is_loose_match; OpenFlow's non-strict flow_mod semantics).
  */
 export function isLooseMatch(rule: Match, criteria: Match): boolean {
-  for (let i = 0; i < FLOW_WORDS; i++) {
+  for (let i = 0; i < MATCH_WORDS; i++) {
     const cm = criteria.mask[i]!;
     if ((cm & ~rule.mask[i]!) !== 0) return false;
     if (((rule.flow[i]! ^ criteria.flow[i]!) & cm) !== 0) return false;
@@ -160,7 +165,7 @@ export function isLooseMatch(rule: Match, criteria: Match): boolean {
 }
 
 function masksEqual(a: FlowWords, b: FlowWords): boolean {
-  for (let i = 0; i < FLOW_WORDS; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < MATCH_WORDS; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -188,7 +193,7 @@ export class Classifier<T> {
     const segments = options.segments ?? DEFAULT_SEGMENTS;
     const kept: number[] = [];
     for (const s of segments) {
-      if (kept.length >= CLS_MAX_INDICES || s >= FLOW_WORDS) break;
+      if (kept.length >= CLS_MAX_INDICES || s >= MATCH_WORDS) break;
       kept.push(s);
     }
     this.#segments = kept;
@@ -649,7 +654,7 @@ export class Classifier<T> {
       for (let r = sub.listHead; r !== null; r = r._listNext) {
         if (r.priority !== priority) continue;
         let agree = true;
-        for (let i = 0; i < FLOW_WORDS; i++) {
+        for (let i = 0; i < MATCH_WORDS; i++) {
           const m = match.mask[i]! & sub.mask[i]!;
           if (((match.flow[i]! ^ r.match.flow[i]!) & m) !== 0) {
             agree = false;
@@ -755,13 +760,13 @@ export class Classifier<T> {
 
 /** Whether mask `a` has every bit of mask `b`. */
 function covers(a: FlowWords, b: FlowWords): boolean {
-  for (let i = 0; i < FLOW_WORDS; i++) if ((b[i]! & ~a[i]!) !== 0) return false;
+  for (let i = 0; i < MATCH_WORDS; i++) if ((b[i]! & ~a[i]!) !== 0) return false;
   return true;
 }
 
 /** Whether `rule` agrees with `criteria` on every bit the criteria match. */
 function agrees(rule: Match, criteria: Match): boolean {
-  for (let i = 0; i < FLOW_WORDS; i++) {
+  for (let i = 0; i < MATCH_WORDS; i++) {
     if (((rule.flow[i]! ^ criteria.flow[i]!) & criteria.mask[i]!) !== 0) return false;
   }
   return true;

@@ -9,7 +9,7 @@
 // allocate nothing. Owns no ordering between subtables and no prefix tries of fields: classifier.ts
 // does.
 
-import { FLOW_WORDS, type FlowWords, W_TP } from "../datapath/flow.ts";
+import { type FlowWords, MATCH_WORDS, W_TP } from "../datapath/flow.ts";
 import type { Match } from "./match.ts";
 import { IntCounts, IntTable } from "./classifier_hash.ts";
 import { newTrie, type Trie } from "./prefix_trie.ts";
@@ -103,7 +103,7 @@ export function hashFinish(hash: number, n: number): number {
 export function hashMask(mask: FlowWords): number {
   let h = 0;
   let n = 0;
-  for (let i = 0; i < FLOW_WORDS; i++) {
+  for (let i = 0; i < MATCH_WORDS; i++) {
     const m = mask[i]!;
     if (m !== 0) {
       h = hashAdd(h, i, m);
@@ -153,10 +153,10 @@ export class Subtable<T> {
     this.mask = mask.slice();
     this.maskHash = hashMask(this.mask);
     let n = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) if (this.mask[i] !== 0) n++;
+    for (let i = 0; i < MATCH_WORDS; i++) if (this.mask[i] !== 0) n++;
     this.words = new Uint8Array(n);
     n = 0;
-    for (let i = 0; i < FLOW_WORDS; i++) if (this.mask[i] !== 0) this.words[n++] = i;
+    for (let i = 0; i < MATCH_WORDS; i++) if (this.mask[i] !== 0) this.words[n++] = i;
 
     // A stage exists only where the mask has bits; the last such stage is the final one.
     const ends: number[] = [];
@@ -164,7 +164,7 @@ export class Subtable<T> {
     const tos: number[] = [];
     let from = 0;
     let pos = 0;
-    for (const to of [...segments, FLOW_WORDS]) {
+    for (const to of [...segments, MATCH_WORDS]) {
       const start = pos;
       while (pos < this.words.length && this.words[pos]! < to) pos++;
       if (pos > start) {
@@ -177,7 +177,7 @@ export class Subtable<T> {
     if (ends.length === 0) {
       ends.push(0);
       froms.push(0);
-      tos.push(FLOW_WORDS);
+      tos.push(MATCH_WORDS);
     }
     this.stageEnd = Uint8Array.from(ends);
     this.stageFrom = Uint8Array.from(froms);

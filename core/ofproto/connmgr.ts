@@ -13,7 +13,7 @@ import { vlogModule } from "../net/vlog.ts";
 import { Match } from "./match.ts";
 import { encodePacketIn, newPacketIn } from "./msg/packet.ts";
 import { encodeFlowRemoved } from "./msg/monitor.ts";
-import { encodePortStatus, type PhyPort } from "./msg/port.ts";
+import { encodePortStatus, OFPPR_MODIFY, type PhyPort } from "./msg/port.ts";
 import {
   encodeRoleStatus,
   OAM_FLOW_REMOVED,
@@ -33,6 +33,7 @@ import { Pvconn } from "./pvconn.ts";
 import { Rconn } from "./rconn.ts";
 import type { PacketInDescription } from "./xlate/packet_in.ts";
 import { isPvconnName } from "./pvconn.ts";
+import { InBand, type InBandLookups, type InBandRemote } from "./in_band.ts";
 
 const log = vlogModule("connmgr");
 
@@ -54,6 +55,17 @@ export interface ControllerConfig {
   queueSize: number;
   /** Controller:type "primary" (default) or "service". */
   type: "primary" | "service";
+  /** Reached through the bridge's own ports (connection_mode in-band, the default). */
+  inBand?: boolean;
+}
+
+/** What in-band control needs beyond the controllers (bridge_configure_remotes). */
+export interface InBandSettings {
+  /** Managers reached in band (collect_in_band_managers). */
+  extraRemotes: InBandRemote[];
+  /** other_config:in-band-queue, or -1. */
+  queue: number;
+  lookups: InBandLookups;
 }
 
 /** What the database's Controller row should say about a target now. */
@@ -83,6 +95,8 @@ export class Connmgr {
   #allowedVersions = 0;
   #failOpenActive = false;
   #closed = false;
+  #inBand: InBand | undefined;
+  #inBandSettings: InBandSettings | undefined;
 
   constructor(bridge: string, host: SwitchHost) {
     this.#bridge = bridge;
@@ -116,19 +130,23 @@ export class Connmgr {
       const rconn = new Rconn({ allowedVersions: this.#allowedVersions, probeInterval: 0 });
       const conn = new Ofconn(rconn, type, vconn.name);
       this.#wire(conn, () => {
+        // ofconn_destroy: what the connection changed is logged as it goes.
+        conn.logFlowMods(timeMsec());
         this.#services.delete(conn);
         for (const ep of this.#endpoints.values()) ep.accepted.delete(conn);
         rconn.destroy();
         this.#connectionsChanged();
       });
       keep(conn);
-      rconn.connectUnreliably(vconn);
+      // ofconn_make_name: "BRIDGE<->PEER", as the connection's log lines name it.
+      rconn.connectUnreliably(vconn, `${this.#bridge}<->${vconn.name}`);
       this.#connectionsChanged();
     }
   }
 
   #wire(conn: Ofconn, gone: (() => void) | undefined): void {
     const assembler = new MultipartAssembler();
+    conn.onWantMissChanged = () => this.#connectionsChanged();
     this.#assemblers.set(conn, assembler);
     conn.rconn.onConnect = () => {
       conn.reset();
@@ -194,6 +212,7 @@ export class Connmgr {
     }
     if (hadControllers !== this.hasControllers()) this.#flushed();
     this.#connectionsChanged();
+    this.#updateInBand();
   }
 
   #reconfigure(conn: Ofconn, config: ControllerConfig): void {
@@ -337,8 +356,49 @@ export class Connmgr {
     return Number.isFinite(since) ? since : 0;
   }
 
-  /** Periodic work: fail-open when every controller has been away too long. */
+  /**
+   * update_in_band_remotes: the in-band controllers' addresses (tcp: and ssl: targets with an
+   * IPv4 address, port 6653 by default) plus the managers'. In-band control starts with the
+   * first remote; with none left it removes its flows on the next run, then stops.
+   */
+  setInBand(settings: InBandSettings): void {
+    this.#inBandSettings = settings;
+    this.#updateInBand();
+  }
+
+  get hasInBand(): boolean {
+    return this.#inBand !== undefined;
+  }
+
+  #updateInBand(): void {
+    const settings = this.#inBandSettings;
+    if (!settings) return;
+    const remotes: InBandRemote[] = [];
+    for (const ep of this.#endpoints.values()) {
+      if (!ep.config.inBand) continue;
+      const m = /^(?:tcp|ssl):(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(ep.config.target);
+      if (m) remotes.push({ ip: m[1]!, port: m[2] ? Number(m[2]) : 6653 });
+    }
+    remotes.push(...settings.extraRemotes);
+    if (remotes.length && !this.#inBand) {
+      this.#inBand = new InBand(this.#bridge, this.#host.ofproto.tables, settings.lookups);
+    }
+    if (this.#inBand) {
+      this.#inBand.setQueue(settings.queue);
+      this.#inBand.setRemotes(remotes);
+      this.#host.ofproto.hasInBand = true;
+    }
+  }
+
+  /** Periodic work: in-band flows; fail-open when every controller has been away too long. */
   run(): void {
+    // ofconn_run: each connection's flow_mods are logged 10 s after the first, then each minute.
+    const now = timeMsec();
+    for (const conn of this.connections()) if (now >= conn.nextOpReport) conn.logFlowMods(now);
+    if (this.#inBand && !this.#inBand.run(timeMsec() / 1000)) {
+      this.#inBand = undefined;
+      this.#host.ofproto.hasInBand = false;
+    }
     if (!(this.hasControllers() && this.#failMode === "standalone")) return;
     let anyAdmitted = false;
     let maxProbe = 0;
@@ -362,10 +422,9 @@ export class Connmgr {
   #connectionsChanged(): void {
     const want = Ofconn.wantsMissOnAny(this.connections());
     const ofproto = this.#host.ofproto;
-    if (ofproto.packetInOnMiss !== want) {
-      ofproto.packetInOnMiss = want;
-      ofproto.invalidate();
-    }
+    // update_want_packet_in_on_miss only counts: upstream revalidates nothing, so cached misses
+    // keep their old packet-in behaviour until something else revalidates them.
+    ofproto.packetInOnMiss = want;
   }
 
   // ---- Asynchronous messages ----
@@ -430,12 +489,24 @@ export class Connmgr {
     }
   }
 
-  portStatus(pp: PhyPort, reason: number, source: Ofconn | undefined): void {
+  /**
+   * connmgr_send_port_status: `old` is the port as last announced; a modification that looks the
+   * same in a connection's OpenFlow version (a LIVE bit to an OpenFlow 1.0 controller) is not
+   * sent to it.
+   */
+  portStatus(pp: PhyPort, reason: number, source: Ofconn | undefined, old?: PhyPort): void {
     for (const conn of this.connections()) {
       if (!conn.receivesAsync(OAM_PORT_STATUS, reason)) continue;
       // Before 1.5 a port-mod's own connection hears nothing of it (EXT-338).
       if (conn === source && conn.version < 0x06) continue;
-      conn.send(encodePortStatus({ reason, desc: pp }, conn.version));
+      const message = encodePortStatus({ reason, desc: pp }, conn.version);
+      if (reason === OFPPR_MODIFY && old) {
+        const before = encodePortStatus({ reason, desc: old }, conn.version);
+        if (before.length === message.length && before.every((b, i) => b === message[i])) {
+          continue;
+        }
+      }
+      conn.send(message);
     }
   }
 

@@ -10,6 +10,11 @@
 // move them in and out of flow words, touching only the field's own bits. Semantics beyond plain
 // bits (dl_vlan's "present" bit, port number mapping between OpenFlow 1.0 and 1.1+) are for
 // callers: the table records the storage and says which fields need them.
+//
+// Storage: fields the datapath extracts from packets live in its FLOW_WORDS; the OpenFlow-only
+// ones (ERSPAN, GTP-U, NSH, tun_metadata) live in the words flow.ts places after them, up to
+// MATCH_WORDS, so they cost datapath keys nothing. tun_metadata<n> is variable-length and has no
+// fixed word at all (`variable`): tun_metadata.ts places it in the match's option area.
 
 import {
   W_ACTSET_OUTPUT,
@@ -38,6 +43,9 @@ import {
   W_MPLS_LSE,
   W_ND_RESERVED,
   W_ND_TARGET,
+  W_NSH_BASE,
+  W_NSH_CONTEXT,
+  W_NSH_PATH,
   W_NW_DST,
   W_NW_MISC,
   W_NW_SRC,
@@ -49,10 +57,14 @@ import {
   W_TCP_FLAGS,
   W_TP,
   W_TUN_DST,
+  W_TUN_ERSPAN,
+  W_TUN_ERSPAN_IDX,
   W_TUN_GBP,
+  W_TUN_GTPU,
   W_TUN_ID,
   W_TUN_IPV6_DST,
   W_TUN_IPV6_SRC,
+  W_TUN_METADATA_OPTS,
   W_TUN_MISC,
   W_TUN_SRC,
 } from "../datapath/flow.ts";
@@ -92,6 +104,12 @@ export type Prerequisite =
   | "nd_advert"
   | "ct";
 
+/**
+ * Every prerequisite a field can have: Prerequisite plus "nsh" (the Ethertype is NSH, 0x894f),
+ * which only the NSH fields have. `Field.prerequisite` carries it; `Field.prereq` predates it.
+ */
+export type FieldPrerequisite = Prerequisite | "nsh";
+
 /** An NXM or OXM header's class and field; experimenter classes (0xffff) carry an id. */
 export interface OxmCode {
   /** The header's name as upstream spells it (NXM_OF_ETH_SRC, OXM_OF_IN_PORT, ...). */
@@ -118,7 +136,21 @@ export interface Field {
   maskable: boolean;
   /** Whether actions may write it (set_field, load, move destination). */
   writable: boolean;
+  /**
+   * A value of variable length, up to nBytes, right-aligned in its nBytes (tun_metadata<n>). Such
+   * a field has no fixed place in flow words: where its bytes sit is a match's or the switch's
+   * TLV map's business (tun_metadata.ts), so the word-level helpers here read it as zeros and
+   * write nothing, as upstream's mf_get_value/mf_set_flow_value do without a TLV table.
+   */
+  variable: boolean;
   format: FieldFormat;
+  /** upstream's prerequisite (MFP_*). */
+  prerequisite: FieldPrerequisite;
+  /**
+   * The prerequisite for code written before the NSH fields existed: the same as
+   * `prerequisite`, except that the NSH fields say "none" here (nothing earlier knows their
+   * Ethertype). Prefer `prerequisite`.
+   */
   prereq: Prerequisite;
   /** The NXM (classes 0 and 1) code, if the field has one. */
   nxm: OxmCode | undefined;
@@ -144,6 +176,10 @@ const OXM_PKT_REGS = 0x8001;
 const EXPERIMENTER = 0xffff;
 export const NX_VENDOR_ID = 0x00002320;
 export const ONF_VENDOR_ID = 0x4f4e4600;
+/** The experimenter id of the NXOXM_NSH_* fields. */
+export const NSH_VENDOR_ID = 0x005ad650;
+/** Number of tun_metadata<n> fields (upstream's TUN_METADATA_NUM_OPTS). */
+export const TUN_METADATA_FIELDS = 64;
 
 /** OpenFlow wire versions. */
 export const OFP10 = 0x01;
@@ -189,6 +225,14 @@ const nxOxm = (name: string, field: number): OxmCode => ({
   version: OFP12,
 });
 
+const nshOxm = (name: string, field: number): OxmCode => ({
+  name: `NXOXM_NSH_${name}`,
+  oxmClass: EXPERIMENTER,
+  field,
+  experimenter: NSH_VENDOR_ID,
+  version: OFP12,
+});
+
 interface Row {
   name: string;
   extra?: string;
@@ -196,8 +240,9 @@ interface Row {
   bits?: number;
   mask: boolean;
   ro?: boolean;
+  variable?: boolean;
   format: FieldFormat;
-  prereq: Prerequisite;
+  prereq: FieldPrerequisite;
   nxm?: OxmCode;
   oxm?: OxmCode;
   /** Storage: word, then for one-word fields the shift and the stored bits. */
@@ -347,6 +392,88 @@ const ROWS: Row[] = [
     at: W_TUN_GBP,
     shift: 16,
   },
+  // The ERSPAN and GTP-U fields keep whole bytes (upstream's flow_tnl members), whatever their
+  // meaningful bits.
+  {
+    name: "tun_erspan_idx",
+    bytes: 4,
+    bits: 20,
+    mask: true,
+    format: "hexadecimal",
+    prereq: "none",
+    oxm: nxOxm("ERSPAN_IDX", 11),
+    at: W_TUN_ERSPAN_IDX,
+    wordMask: 0xffffffff,
+  },
+  {
+    name: "tun_erspan_ver",
+    bytes: 1,
+    bits: 4,
+    mask: true,
+    format: "decimal",
+    prereq: "none",
+    oxm: nxOxm("ERSPAN_VER", 12),
+    at: W_TUN_ERSPAN,
+    shift: 24,
+    wordMask: 0xff000000,
+  },
+  {
+    name: "tun_erspan_dir",
+    bytes: 1,
+    bits: 1,
+    mask: true,
+    format: "decimal",
+    prereq: "none",
+    oxm: nxOxm("ERSPAN_DIR", 13),
+    at: W_TUN_ERSPAN,
+    shift: 16,
+    wordMask: 0x00ff0000,
+  },
+  {
+    name: "tun_erspan_hwid",
+    bytes: 1,
+    bits: 6,
+    mask: true,
+    format: "hexadecimal",
+    prereq: "none",
+    oxm: nxOxm("ERSPAN_HWID", 14),
+    at: W_TUN_ERSPAN,
+    shift: 8,
+    wordMask: 0x0000ff00,
+  },
+  {
+    name: "tun_gtpu_flags",
+    bytes: 1,
+    mask: true,
+    ro: true,
+    format: "hexadecimal",
+    prereq: "none",
+    oxm: nxOxm("GTPU_FLAGS", 15),
+    at: W_TUN_GTPU,
+    shift: 8,
+  },
+  {
+    name: "tun_gtpu_msgtype",
+    bytes: 1,
+    mask: true,
+    ro: true,
+    format: "decimal",
+    prereq: "none",
+    oxm: nxOxm("GTPU_MSGTYPE", 16),
+    at: W_TUN_GTPU,
+    shift: 0,
+  },
+  ...Array.from({ length: TUN_METADATA_FIELDS }, (_, n): Row => ({
+    name: `tun_metadata${n}`,
+    bytes: 124,
+    mask: true,
+    variable: true,
+    format: "hexadecimal",
+    prereq: "none",
+    nxm: nxmNx(`TUN_METADATA${n}`, 40 + n),
+    at: W_TUN_METADATA_OPTS,
+    wordMask: 0,
+  })),
   {
     name: "metadata",
     bytes: 8,
@@ -1061,11 +1188,87 @@ const ROWS: Row[] = [
     at: W_TCP_FLAGS,
     shift: 16,
   },
+  {
+    name: "nsh_flags",
+    bytes: 1,
+    mask: true,
+    format: "decimal",
+    prereq: "nsh",
+    oxm: nshOxm("FLAGS", 1),
+    at: W_NSH_BASE,
+    shift: 24,
+  },
+  {
+    name: "nsh_mdtype",
+    bytes: 1,
+    mask: false,
+    ro: true,
+    format: "decimal",
+    prereq: "nsh",
+    oxm: nshOxm("MDTYPE", 2),
+    at: W_NSH_BASE,
+    shift: 8,
+  },
+  {
+    name: "nsh_np",
+    bytes: 1,
+    mask: false,
+    ro: true,
+    format: "decimal",
+    prereq: "nsh",
+    oxm: nshOxm("NP", 3),
+    at: W_NSH_BASE,
+    shift: 0,
+  },
+  {
+    name: "nsh_spi",
+    extra: "nsp",
+    bytes: 4,
+    bits: 24,
+    mask: false,
+    format: "hexadecimal",
+    prereq: "nsh",
+    oxm: nshOxm("SPI", 4),
+    at: W_NSH_PATH,
+    shift: 8,
+    wordMask: 0xffffff00,
+  },
+  {
+    name: "nsh_si",
+    extra: "nsi",
+    bytes: 1,
+    mask: false,
+    format: "decimal",
+    prereq: "nsh",
+    oxm: nshOxm("SI", 5),
+    at: W_NSH_PATH,
+    shift: 0,
+  },
+  ...Array.from({ length: 4 }, (_, n): Row => ({
+    name: `nsh_c${n + 1}`,
+    extra: `nshc${n + 1}`,
+    bytes: 4,
+    mask: true,
+    format: "hexadecimal",
+    prereq: "nsh",
+    oxm: nshOxm(`C${n + 1}`, 6 + n),
+    at: W_NSH_CONTEXT + n,
+  })),
+  {
+    name: "nsh_ttl",
+    bytes: 1,
+    mask: false,
+    format: "decimal",
+    prereq: "nsh",
+    oxm: nshOxm("TTL", 10),
+    at: W_NSH_BASE,
+    shift: 16,
+  },
 ];
 
 function build(row: Row, id: number): Field {
   const nBits = row.bits ?? row.bytes * 8;
-  const nWords = Math.ceil(row.bytes / 4);
+  const nWords = row.variable ? 1 : Math.ceil(row.bytes / 4);
   const shift = row.shift ?? 0;
   const storedBits = row.bytes > 4 ? 32 : Math.min(row.bits ?? row.bytes * 8, 32 - shift);
   const defaultMask = storedBits >= 32 ? 0xffffffff : ((1 << storedBits) - 1) << shift;
@@ -1077,8 +1280,10 @@ function build(row: Row, id: number): Field {
     nBits,
     maskable: row.mask,
     writable: !row.ro,
+    variable: row.variable === true,
     format: row.format,
-    prereq: row.prereq,
+    prerequisite: row.prereq,
+    prereq: row.prereq === "nsh" ? "none" : row.prereq,
     nxm: row.nxm,
     oxm: row.oxm,
     word: row.at,

@@ -78,8 +78,14 @@ export class OfTable {
   name = "";
   /** Limit on flows (Flow_Table:flow_limit), or Infinity. */
   maxFlows = Infinity;
-  /** Flow_Table:overflow_policy=evict and its groups (by importance, then age). */
-  evict = false;
+  /** Flow_Table:overflow_policy=evict (upstream's EVICTION_CLIENT). */
+  evictByClient = false;
+  /** OpenFlow 1.4 table-mod eviction=on (EVICTION_OPENFLOW). */
+  evictByOpenflow = false;
+  /** Table-mod vacancy events: thresholds in percent, and the event armed next, if on. */
+  vacancyDown = 0;
+  vacancyUp = 0;
+  vacancyEvent: "up" | "down" | undefined;
   readonly: boolean;
   miss: TableMissConfig = "default";
   /** Packets looked up and matched, for table stats. */
@@ -93,6 +99,18 @@ export class OfTable {
 
   get count(): number {
     return this.cls.count;
+  }
+
+  /** Whether a full table evicts (either way of asking), by importance then age. */
+  get evict(): boolean {
+    return this.evictByClient || this.evictByOpenflow;
+  }
+
+  /** Free space in percent (oftable_vacancy). */
+  get vacancy(): number {
+    if (this.maxFlows === Infinity || this.maxFlows === 0) return 100;
+    if (this.count >= this.maxFlows) return 0;
+    return Math.floor((this.maxFlows - this.count) * 100 / this.maxFlows);
   }
 }
 
@@ -356,7 +374,10 @@ export class FlowTables {
       }
       out.push(rule);
     };
-    const tables = criteria.tableId === OFPTT_ALL ? this.tables : [this.tables[criteria.tableId]!];
+    // "All tables" skips the hidden internal one (upstream's FOR_EACH_MATCHING_TABLE).
+    const tables = criteria.tableId === OFPTT_ALL
+      ? this.tables.filter((t) => !t.readonly)
+      : [this.tables[criteria.tableId]!];
     for (const table of tables) {
       if (strict) {
         const found = table.cls.findExactly(criteria.match, criteria.priority);
@@ -397,6 +418,24 @@ export class FlowTables {
     if (rules.length) this.#emit(() => this.#options.events?.changed?.());
   }
 
+  /**
+   * Evicts from a table over its limit until it fits, when it may evict (upstream's
+   * evict_rules_from_table after a limit is lowered); returns how many went.
+   */
+  evictToLimit(tableId: number): number {
+    const table = this.tables[tableId];
+    if (!table) return 0;
+    let n = 0;
+    while (table.count > table.maxFlows) {
+      const victim = this.#chooseEviction(table);
+      if (!victim) break;
+      this.#remove(victim, RR_EVICTION);
+      n++;
+    }
+    if (n) this.#emit(() => this.#options.events?.changed?.());
+    return n;
+  }
+
   /** Expires rules whose idle or hard timeout has passed at `now`; returns how many. */
   expire(now: number): number {
     const due: [Rule, number][] = [];
@@ -415,8 +454,9 @@ export class FlowTables {
   }
 
   /**
-   * The rule eviction removes from a full table: the least important, then the one closest to
-   * expiring, as upstream's eviction groups order them (simplified to one group).
+   * The rule eviction removes from a full table: of the rules that can expire (upstream evicts
+   * no others), the least important, then the one expiring first (in upstream's 1024 ms
+   * units), as its eviction groups order them (simplified to one group).
    */
   #chooseEviction(table: OfTable): Rule | undefined {
     if (!table.evict) return undefined;
@@ -424,22 +464,14 @@ export class FlowTables {
     let victimKey = Infinity;
     table.cls.forEach((cr) => {
       const rule = cr.payload;
-      if (rule.importance === 0 && !rule.idleTimeout && !rule.hardTimeout) return;
-      const key = rule.importance * 2 ** 32 + this.#timeLeft(rule);
+      if (!rule.idleTimeout && !rule.hardTimeout) return;
+      const key = rule.importance * 2 ** 32 + Math.floor(expiration(rule) / 1024);
       if (key < victimKey) {
         victimKey = key;
         victim = rule;
       }
     });
     return victim;
-  }
-
-  #timeLeft(rule: Rule): number {
-    const now = this.#options.now();
-    let left = 0xffffffff;
-    if (rule.hardTimeout) left = Math.min(left, rule.modified + rule.hardTimeout * 1000 - now);
-    if (rule.idleTimeout) left = Math.min(left, rule.used + rule.idleTimeout * 1000 - now);
-    return Math.max(0, Math.floor(left / 1000));
   }
 
   /** Every rule of every table (including hidden ones), table by table. */
@@ -455,4 +487,12 @@ export class FlowTables {
   static looseMatch(rule: Match, criteria: Match): boolean {
     return isLooseMatch(rule, criteria);
   }
+}
+
+/** When a rule with a timeout expires (time_msec), counting from its last use or change. */
+function expiration(rule: Rule): number {
+  let at = Infinity;
+  if (rule.hardTimeout) at = rule.modified + rule.hardTimeout * 1000;
+  if (rule.idleTimeout) at = Math.min(at, rule.used + rule.idleTimeout * 1000);
+  return at;
 }

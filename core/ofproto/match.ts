@@ -3,17 +3,40 @@
 // and read it; text syntax lives in match_text.ts and wire forms in the codecs. Promises: the
 // invariant `flow & mask == flow` holds after every setter, so two matches that mean the same
 // compare equal word by word; setters never touch bits outside their field.
+//
+// Both arrays are MATCH_WORDS long (the datapath's FLOW_WORDS plus the OpenFlow-only words that
+// flow.ts lays out after them) and share one buffer: allocating typed-array storage is the
+// dominant cost of a Match, so there is exactly one allocation per match. tun_metadata<n> values
+// sit in the option area at places a TLV map decides: `tunTable` (the switch's, for matches it
+// decoded) or `tunMd` (the match's own allocation, as ovs-ofctl's matches have; tun_metadata.ts).
 
-import { FLOW_WORDS, type FlowWords } from "../datapath/flow.ts";
+import { MATCH_WORDS } from "../datapath/flow.ts";
 import { type Field, readField, writeField } from "./fields.ts";
+import type { TunMetadataAllocation, TunMetadataMap } from "./tun_metadata.ts";
 
 export class Match {
-  readonly flow: FlowWords;
-  readonly mask: FlowWords;
+  readonly flow: Uint32Array;
+  readonly mask: Uint32Array;
+  /** Where this match's tun_metadata<n> values sit when it has no TLV map (made on first use). */
+  tunMd: TunMetadataAllocation | undefined = undefined;
+  /** The switch's TLV map the match was decoded with, if any. */
+  tunTable: TunMetadataMap | undefined = undefined;
 
-  constructor(flow?: FlowWords, mask?: FlowWords) {
-    this.flow = flow ?? new Uint32Array(FLOW_WORDS);
-    this.mask = mask ?? new Uint32Array(FLOW_WORDS);
+  /**
+   * A match over `flow` and `mask` when both are given at full length (they are used, not
+   * copied); shorter arrays (a datapath key of FLOW_WORDS) are copied and padded with zeros.
+   */
+  constructor(flow?: Uint32Array, mask?: Uint32Array) {
+    if (flow && mask && flow.length >= MATCH_WORDS && mask.length >= MATCH_WORDS) {
+      this.flow = flow;
+      this.mask = mask;
+      return;
+    }
+    const buffer = new ArrayBuffer(8 * MATCH_WORDS);
+    this.flow = new Uint32Array(buffer, 0, MATCH_WORDS);
+    this.mask = new Uint32Array(buffer, 4 * MATCH_WORDS, MATCH_WORDS);
+    if (flow) this.flow.set(flow.length > MATCH_WORDS ? flow.subarray(0, MATCH_WORDS) : flow);
+    if (mask) this.mask.set(mask.length > MATCH_WORDS ? mask.subarray(0, MATCH_WORDS) : mask);
   }
 
   /** A match of everything (all bits wildcarded). */
@@ -22,7 +45,12 @@ export class Match {
   }
 
   clone(): Match {
-    return new Match(this.flow.slice(), this.mask.slice());
+    const copy = new Match();
+    copy.flow.set(this.flow);
+    copy.mask.set(this.mask);
+    copy.tunMd = this.tunMd?.clone();
+    copy.tunTable = this.tunTable;
+    return copy;
   }
 
   /** Sets `field` to `value` under `mask` (all ones when omitted), keeping the invariant. */
@@ -60,19 +88,26 @@ export class Match {
 
   /** Re-applies the mask to the whole flow. */
   normalize(): void {
-    for (let i = 0; i < FLOW_WORDS; i++) this.flow[i] = (this.flow[i]! & this.mask[i]!) >>> 0;
+    const flow = this.flow;
+    const mask = this.mask;
+    for (let i = 0; i < MATCH_WORDS; i++) flow[i] = (flow[i]! & mask[i]!) >>> 0;
   }
 
   equals(other: Match): boolean {
-    for (let i = 0; i < FLOW_WORDS; i++) {
-      if (this.flow[i] !== other.flow[i] || this.mask[i] !== other.mask[i]) return false;
+    const a = this.flow;
+    const b = other.flow;
+    const am = this.mask;
+    const bm = other.mask;
+    for (let i = 0; i < MATCH_WORDS; i++) {
+      if (a[i] !== b[i] || am[i] !== bm[i]) return false;
     }
     return true;
   }
 
   /** Whether every bit is wildcarded. */
   isCatchAll(): boolean {
-    for (let i = 0; i < FLOW_WORDS; i++) if (this.mask[i] !== 0) return false;
+    const mask = this.mask;
+    for (let i = 0; i < MATCH_WORDS; i++) if (mask[i] !== 0) return false;
     return true;
   }
 }

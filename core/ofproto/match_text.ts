@@ -11,6 +11,7 @@ import {
   ETH_TYPE_IPV6,
   ETH_TYPE_MPLS,
   ETH_TYPE_MPLS_MCAST,
+  ETH_TYPE_NSH,
   ETH_TYPE_RARP,
   IPPROTO_ICMP,
   IPPROTO_ICMPV6,
@@ -32,6 +33,9 @@ import {
   W_IN_PORT,
   W_MPLS_LSE,
   W_ND_RESERVED,
+  W_NSH_BASE,
+  W_NSH_CONTEXT,
+  W_NSH_PATH,
   W_NW_DST,
   W_NW_MISC,
   W_NW_SRC,
@@ -43,12 +47,16 @@ import {
   W_TCP_FLAGS,
   W_TP,
   W_TUN_DST,
+  W_TUN_ERSPAN,
+  W_TUN_ERSPAN_IDX,
   W_TUN_GBP,
+  W_TUN_GTPU,
   W_TUN_MISC,
   W_TUN_SRC,
 } from "../datapath/flow.ts";
 import { ParseError } from "./errors.ts";
-import { type Field, field, readField, readFieldBig } from "./fields.ts";
+import { type Field, field, isFieldWildcarded, readField, readFieldBig } from "./fields.ts";
+import { formatTunMetadataMatch } from "./tun_metadata.ts";
 import { Match } from "./match.ts";
 import { P_ANY, P_NXM_OXM_ANY, type Protocols } from "./protocols.ts";
 import { formatEthernetMasked, formatIpv4Masked, formatIpv6Masked } from "./addr_text.ts";
@@ -63,7 +71,6 @@ import {
   formatPacketTypeMasked,
   getField,
   hasDefaultPacketType,
-  isAllZeros,
   OFPHTN_ETHERTYPE,
   parseFieldValue,
   PT_ETH,
@@ -292,11 +299,53 @@ class Out {
   ip(name: string, value: number, mask: number) {
     if (mask) this.push(`${name}=${formatIpv4Masked(value, mask)}`);
   }
-  ipv6(name: string, value: Uint8Array, mask: Uint8Array) {
-    if (!isAllZeros(mask)) this.push(`${name}=${formatIpv6Masked(value, mask)}`);
+  /** An IPv6 field, read only when its mask is not all zeros. */
+  ipv6(name: string, m: Match, f: Field) {
+    if (isFieldWildcarded(m.mask, f)) return;
+    this.push(`${name}=${formatIpv6Masked(readField(m.flow, f), readField(m.mask, f))}`);
   }
-  eth(name: string, value: Uint8Array, mask: Uint8Array) {
-    if (!isAllZeros(mask)) this.push(`${name}=${formatEthernetMasked(value, mask)}`);
+  /** An Ethernet address field, read only when its mask is not all zeros. */
+  eth(name: string, m: Match, f: Field) {
+    if (isFieldWildcarded(m.mask, f)) return;
+    this.push(`${name}=${formatEthernetMasked(readField(m.flow, f), readField(m.mask, f))}`);
+  }
+  /** format_uint8_masked. */
+  uint8Masked(name: string, value: number, mask: number) {
+    if (!mask) return;
+    this.push(
+      mask === 0xff
+        ? `${name}=${value}`
+        : `${name}=0x${hex(value).padStart(2, "0")}/0x${hex(mask).padStart(2, "0")}`,
+    );
+  }
+  /** format_be32_masked_hex. */
+  hex32Masked(name: string, value: number, mask: number) {
+    if (!mask) return;
+    this.push(
+      mask >>> 0 === 0xffffffff
+        ? `${name}=0x${hex(value >>> 0)}`
+        : `${name}=0x${hex(value >>> 0)}/0x${hex(mask >>> 0)}`,
+    );
+  }
+}
+
+/** format_nsh_masked. */
+function formatNsh(o: Out, flow: Uint32Array, mask: Uint32Array): void {
+  const base = flow[W_NSH_BASE]!;
+  const baseMask = mask[W_NSH_BASE]!;
+  o.uint8Masked("nsh_flags", base >>> 24, baseMask >>> 24);
+  o.uint8Masked("nsh_ttl", (base >>> 16) & 0xff, (baseMask >>> 16) & 0xff);
+  const mdtype = (base >>> 8) & 0xff;
+  const mdtypeMask = (baseMask >>> 8) & 0xff;
+  o.uint8Masked("nsh_mdtype", mdtype, mdtypeMask);
+  o.uint8Masked("nsh_np", base & 0xff, baseMask & 0xff);
+  const spiMask = mask[W_NSH_PATH]! >>> 8;
+  o.hex32Masked("nsh_spi", flow[W_NSH_PATH]! >>> 8, spiMask === 0xffffff ? 0xffffffff : spiMask);
+  o.uint8Masked("nsh_si", flow[W_NSH_PATH]! & 0xff, mask[W_NSH_PATH]! & 0xff);
+  if (mdtypeMask === 0xff && mdtype === 1) {
+    for (let i = 0; i < 4; i++) {
+      o.hex32Masked(`nsh_c${i + 1}`, flow[W_NSH_CONTEXT + i]!, mask[W_NSH_CONTEXT + i]!);
+    }
   }
 }
 
@@ -362,15 +411,15 @@ export function formatMatch(m: Match, opts: FormatMatchOptions = {}): string {
   }
   o.decimalOrHex16("ct_zone", flow[W_CT_ZONE]! & 0xffff, mask[W_CT_ZONE]! & 0xffff);
   o.altHexMasked("ct_mark", flow[W_CT_MARK]!, mask[W_CT_MARK]!, 0xffffffff);
-  const [label, labelMask] = get(m, FMT.ctLabel);
-  if (!isAllZeros(labelMask)) {
+  if (!isFieldWildcarded(mask, FMT.ctLabel)) {
+    const [label, labelMask] = get(m, FMT.ctLabel);
     const masked = !labelMask.every((b) => b === 0xff);
     o.push(`ct_label=${formatHexBytes(label)}${masked ? `/${formatHexBytes(labelMask)}` : ""}`);
   }
   o.ip("ct_nw_src", flow[FMT.ctNwSrc.word]!, mask[FMT.ctNwSrc.word]!);
-  o.ipv6("ct_ipv6_src", ...get(m, FMT.ctIpv6Src));
+  o.ipv6("ct_ipv6_src", m, FMT.ctIpv6Src);
   o.ip("ct_nw_dst", flow[FMT.ctNwDst.word]!, mask[FMT.ctNwDst.word]!);
-  o.ipv6("ct_ipv6_dst", ...get(m, FMT.ctIpv6Dst));
+  o.ipv6("ct_ipv6_dst", m, FMT.ctIpv6Dst);
   if ((mask[W_CT_ZONE]! >>> 16) & 0xff) {
     o.push(`ct_nw_proto=${(flow[W_CT_ZONE]! >>> 16) & 0xff}`);
     o.decimalOrHex16("ct_tp_src", flow[W_CT_TP]! >>> 16, mask[W_CT_TP]! >>> 16);
@@ -439,8 +488,8 @@ export function formatMatch(m: Match, opts: FormatMatchOptions = {}): string {
   );
   o.ip("tun_src", flow[W_TUN_SRC]!, mask[W_TUN_SRC]!);
   o.ip("tun_dst", flow[W_TUN_DST]!, mask[W_TUN_DST]!);
-  o.ipv6("tun_ipv6_src", ...get(m, FMT.tunIpv6Src));
-  o.ipv6("tun_ipv6_dst", ...get(m, FMT.tunIpv6Dst));
+  o.ipv6("tun_ipv6_src", m, FMT.tunIpv6Src);
+  o.ipv6("tun_ipv6_dst", m, FMT.tunIpv6Dst);
   o.decimalOrHex16("tun_gbp_id", flow[W_TUN_GBP]! & 0xffff, mask[W_TUN_GBP]! & 0xffff);
   if ((mask[W_TUN_GBP]! >>> 16) & 0xff) {
     o.push(`tun_gbp_flags=${altHex((flow[W_TUN_GBP]! >>> 16) & 0xff)}`);
@@ -449,6 +498,24 @@ export function formatMatch(m: Match, opts: FormatMatchOptions = {}): string {
     o.push(`tun_tos=${hex((flow[W_TUN_MISC]! >>> 16) & 0xff)}`);
   }
   if (mask[W_TUN_MISC]! >>> 24) o.push(`tun_ttl=${flow[W_TUN_MISC]! >>> 24}`);
+  const erspan = flow[W_TUN_ERSPAN]!;
+  const erspanMask = mask[W_TUN_ERSPAN]!;
+  const erspanVer = erspan >>> 24;
+  if (erspanMask >>> 24) o.push(`tun_erspan_ver=${erspanVer}`);
+  if (mask[W_TUN_ERSPAN_IDX] && erspanVer === 1) {
+    o.push(`tun_erspan_idx=${altHex(flow[W_TUN_ERSPAN_IDX]!)}`);
+  }
+  if ((erspanMask >>> 16) & 0xff && erspanVer === 2) {
+    o.push(`tun_erspan_dir=${(erspan >>> 16) & 0xff}`);
+  }
+  if ((erspanMask >>> 8) & 0xff && erspanVer === 2) {
+    o.push(`tun_erspan_hwid=${altHex((erspan >>> 8) & 0xff)}`);
+  }
+  // Upstream prints the GTP-U fields without their "tun_" prefix.
+  const gtpu = flow[W_TUN_GTPU]!;
+  const gtpuMask = mask[W_TUN_GTPU]!;
+  if ((gtpuMask >>> 8) & 0xff) o.push(`gtpu_flags=${altHex((gtpu >>> 8) & 0xff)}`);
+  if (gtpuMask & 0xff) o.push(`gtpu_msgtype=${gtpu & 0xff}`);
   if (mask[W_TUN_MISC]! & 0xf) {
     o.push(
       `tun_flags=${
@@ -456,6 +523,7 @@ export function formatMatch(m: Match, opts: FormatMatchOptions = {}): string {
       }`,
     );
   }
+  formatTunMetadataMatch(m, o.parts);
 
   o.altHexMasked(
     "metadata",
@@ -486,15 +554,15 @@ export function formatMatch(m: Match, opts: FormatMatchOptions = {}): string {
     }
   }
 
-  o.eth("dl_src", ...get(m, FMT.ethSrc));
-  o.eth("dl_dst", ...get(m, FMT.ethDst));
+  o.eth("dl_src", m, FMT.ethSrc);
+  o.eth("dl_dst", m, FMT.ethDst);
   if (!skipType && mask[W_DL_TYPE_VLAN]! >>> 16) {
     o.push(`dl_type=0x${hex(dlType).padStart(4, "0")}`);
   }
   const arp = isArpType(dlType);
   if (dlType === ETH_TYPE_IPV6) {
-    o.ipv6("ipv6_src", ...get(m, FMT.ipv6Src));
-    o.ipv6("ipv6_dst", ...get(m, FMT.ipv6Dst));
+    o.ipv6("ipv6_src", m, FMT.ipv6Src);
+    o.ipv6("ipv6_dst", m, FMT.ipv6Dst);
     const label = flow[field("ipv6_label").word]! & 0xfffff;
     const labelMask = mask[field("ipv6_label").word]! & 0xfffff;
     if (labelMask) {
@@ -508,6 +576,8 @@ export function formatMatch(m: Match, opts: FormatMatchOptions = {}): string {
   } else if (arp) {
     o.ip("arp_spa", flow[W_NW_SRC]!, mask[W_NW_SRC]!);
     o.ip("arp_tpa", flow[W_NW_DST]!, mask[W_NW_DST]!);
+  } else if (dlType === ETH_TYPE_NSH) {
+    formatNsh(o, flow, mask);
   } else {
     o.ip("nw_src", flow[W_NW_SRC]!, mask[W_NW_SRC]!);
     o.ip("nw_dst", flow[W_NW_DST]!, mask[W_NW_DST]!);
@@ -517,8 +587,8 @@ export function formatMatch(m: Match, opts: FormatMatchOptions = {}): string {
     if (opMask) {
       o.push(`arp_op=${(mask[W_ARP_OP]! & 0xffff ? flow[W_ARP_OP]! : nwProto) & 0xff}`);
     }
-    o.eth("arp_sha", ...get(m, FMT.arpSha));
-    o.eth("arp_tha", ...get(m, FMT.arpTha));
+    o.eth("arp_sha", m, FMT.arpSha);
+    o.eth("arp_tha", m, FMT.arpTha);
   } else if (!skipProto && nwProtoMask) {
     o.push(`nw_proto=${nwProto}`);
   }
@@ -557,9 +627,9 @@ export function formatMatch(m: Match, opts: FormatMatchOptions = {}): string {
   } else if (dlType === ETH_TYPE_IPV6 && nwProto === IPPROTO_ICMPV6) {
     o.decimalOrHex16("icmp_type", tpSrc, tpSrcMask);
     o.decimalOrHex16("icmp_code", tpDst, tpDstMask);
-    o.ipv6("nd_target", ...get(m, FMT.ndTarget));
-    o.eth("nd_sll", ...get(m, FMT.arpSha));
-    o.eth("nd_tll", ...get(m, FMT.arpTha));
+    o.ipv6("nd_target", m, FMT.ndTarget);
+    o.eth("nd_sll", m, FMT.arpSha);
+    o.eth("nd_tll", m, FMT.arpTha);
     const reservedMask = mask[W_ND_RESERVED]!;
     if (reservedMask) {
       const v = flow[W_ND_RESERVED]!;

@@ -6,7 +6,7 @@
 // load, move, learn) use this file directly. Throws OfpError on bad input, never reads past the
 // end of its input.
 
-import { type Field, FIELDS, NX_VENDOR_ID, OFP15, type OxmCode } from "./fields.ts";
+import { type Field, FIELDS, NSH_VENDOR_ID, NX_VENDOR_ID, OFP15, type OxmCode } from "./fields.ts";
 import { OfpError, ParseError } from "./errors.ts";
 import { type WireReader, WireWriter } from "./wire.ts";
 import { hexitValue } from "./text_scan.ts";
@@ -16,7 +16,6 @@ export const OXM_CLASS_NXM1 = 0x0001;
 export const OXM_CLASS_OPENFLOW_BASIC = 0x8000;
 export const OXM_CLASS_PACKET_REGS = 0x8001;
 export const OXM_CLASS_EXPERIMENTER = 0xffff;
-const NSH_VENDOR_ID = 0x005ad650;
 
 /** A raw header: class, field number, hasmask, length (payload plus 4 for experimenters). */
 export interface NxmHeader {
@@ -120,10 +119,24 @@ function makeCode(f: Field, code: OxmCode): NxmCode {
 /** Per field, its codes sorted by version (stable, OXM rows before NXM rows), as nx-match.inc. */
 const CODES_BY_FIELD = new Map<Field, NxmCode[]>();
 const CODES_BY_NAME = new Map<string, NxmCode>();
-const CODES_BY_KEY = new Map<string, NxmCode>();
+/** Codes by class and field number (the header word without mask bit and length). */
+const CODES_BY_HEADER = new Map<number, NxmCode>();
+/** Experimenter codes: by experimenter id, then as CODES_BY_HEADER. */
+const CODES_BY_EXPERIMENTER = new Map<number, Map<number, NxmCode>>();
 
-function keyOf(oxmClass: number, fieldNo: number, experimenter: number, length: number): string {
-  return `${oxmClass}:${fieldNo}:${experimenter}:${length & 0x80}`;
+function headerKey(oxmClass: number, fieldNo: number): number {
+  return ((oxmClass << 16) | (fieldNo << 9)) >>> 0;
+}
+
+/** The code a header's class, field and experimenter name, whatever its length. */
+export function codeByHeaderKey(
+  oxmClass: number,
+  fieldNo: number,
+  experimenter: number,
+): NxmCode | undefined {
+  const key = headerKey(oxmClass, fieldNo);
+  if (oxmClass !== OXM_CLASS_EXPERIMENTER) return CODES_BY_HEADER.get(key);
+  return CODES_BY_EXPERIMENTER.get(experimenter)?.get(key);
 }
 
 for (const f of FIELDS) {
@@ -138,7 +151,14 @@ for (const f of FIELDS) {
   CODES_BY_FIELD.set(f, all);
   for (const c of all) {
     CODES_BY_NAME.set(c.name, c);
-    CODES_BY_KEY.set(keyOf(c.oxmClass, c.fieldNo, c.experimenter, c.length), c);
+    const key = headerKey(c.oxmClass, c.fieldNo);
+    if (c.oxmClass !== OXM_CLASS_EXPERIMENTER) {
+      CODES_BY_HEADER.set(key, c);
+    } else {
+      let byKey = CODES_BY_EXPERIMENTER.get(c.experimenter);
+      if (!byKey) CODES_BY_EXPERIMENTER.set(c.experimenter, byKey = new Map());
+      byKey.set(key, c);
+    }
   }
 }
 
@@ -193,16 +213,15 @@ export type HeaderLookup =
   | { code: NxmCode; error?: undefined }
   | { code?: undefined; error?: "OFPBAC_BAD_SET_LEN" };
 
-/** nxm_field_by_header: the code a header names (lengths must agree). */
+/**
+ * nxm_field_by_header: the code a header names (lengths must agree, except for a
+ * variable-length field, whose entries may be shorter or longer than its width).
+ */
 export function lookupHeader(h: NxmHeader, isAction = false): HeaderLookup {
   const exact = h.hasMask ? exactHeader(h) : h;
-  const code = CODES_BY_KEY.get(
-    keyOf(exact.oxmClass, exact.field, exact.experimenter, exact.length),
-  );
+  const code = codeByHeaderKey(exact.oxmClass, exact.field, exact.experimenter);
   if (!code) return {};
-  if ((exact.length & 0x7f) === (code.length & 0x7f) && exact.length === code.length) {
-    return { code };
-  }
+  if (exact.length === code.length || code.field.variable) return { code };
   return isAction && exact.length > 0 ? { error: "OFPBAC_BAD_SET_LEN" } : {};
 }
 
@@ -227,14 +246,26 @@ export function putHeader(w: WireWriter, h: NxmHeader): void {
   if (isExperimenter(h)) w.u32(h.experimenter);
 }
 
-/** nx_put_header: the header of `f` for `version`. */
-export function putFieldHeader(w: WireWriter, f: Field, version: number, masked: boolean): void {
+/**
+ * nx_put_header: the header of `f` for `version` (0 = NXM). A field with no header at all gets
+ * upstream's all-zero header (which reads back as a malformed NXM_OF_IN_PORT), so that such
+ * actions fail where upstream's do.
+ */
+export function putFieldHeader(
+  w: WireWriter,
+  f: Field,
+  version: number,
+  masked = false,
+): void {
   const h = fieldHeader(f, version, masked);
-  if (!h) throw new RangeError(`field ${f.name} has no NXM or OXM header`);
-  putHeader(w, h);
+  if (!h) w.u32(0);
+  else putHeader(w, h);
 }
 
-/** nx_put_header_len: the header of `f` with a payload of `nBytes` (each of value and mask). */
+/**
+ * nx_put_header_len: the header of `f` with a payload of `nBytes` (each of value and mask);
+ * class 0, field 0 for a field with no header, as upstream writes it.
+ */
 export function putFieldHeaderLength(
   w: WireWriter,
   f: Field,
@@ -243,7 +274,10 @@ export function putFieldHeaderLength(
   nBytes: number,
 ): void {
   const code = codeFor(f, version);
-  if (!code) throw new RangeError(`field ${f.name} has no NXM or OXM header`);
+  if (!code) {
+    w.u32((masked ? 0x100 : 0) | ((masked ? 2 : 1) * nBytes));
+    return;
+  }
   const h: NxmHeader = {
     oxmClass: code.oxmClass,
     field: code.fieldNo,
@@ -254,7 +288,10 @@ export function putFieldHeaderLength(
   putHeader(w, masked ? wildHeader(h) : h);
 }
 
-/** nxm_put_entry_raw / nx_put_entry: header, value and (when given and not all ones) mask. */
+/**
+ * nx_put_entry: header, value and (when given and not all ones) mask. A variable-length field
+ * takes only the bytes its value and mask need (mf_field_len), from the right.
+ */
 export function putEntry(
   w: WireWriter,
   f: Field,
@@ -263,9 +300,21 @@ export function putEntry(
   mask?: Uint8Array,
 ): void {
   const masked = mask !== undefined && !mask.every((b) => b === 0xff);
-  putFieldHeaderLength(w, f, version, masked, f.nBytes);
-  w.bytes(value.subarray(0, f.nBytes));
-  if (masked) w.bytes(mask.subarray(0, f.nBytes));
+  let len = f.nBytes;
+  if (f.variable) {
+    len = significantBytes(value);
+    if (masked) len = Math.max(len, significantBytes(mask));
+  }
+  const at = f.nBytes - len;
+  putFieldHeaderLength(w, f, version, masked, len);
+  w.bytes(value.subarray(at, f.nBytes));
+  if (masked) w.bytes(mask.subarray(at, f.nBytes));
+}
+
+function significantBytes(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length && b[i] === 0) i++;
+  return b.length - i;
 }
 
 // ---- reading ----
@@ -316,6 +365,18 @@ export function pullHeader(
   }
   if (opts.isAction) throw new OfpError(found.error ?? "OFPBAC_BAD_SET_TYPE", "unknown OXM field");
   throw new OfpError("OFPBMC_BAD_FIELD", "unknown OXM field");
+}
+
+/** mf_from_nxm_header for a 32-bit NXM header (as NXAST_REG_LOAD carries): the field, if any. */
+export function fieldFromHeader32(header: number): Field | undefined {
+  const h = header >>> 0;
+  return lookupHeader({
+    oxmClass: h >>> 16,
+    field: (h >>> 9) & 0x7f,
+    hasMask: (h & 0x100) !== 0,
+    length: h & 0xff,
+    experimenter: 0,
+  }).code?.field;
 }
 
 /** nx_pull_header: a header that may not carry a mask unless `allowMask`. */
@@ -370,17 +431,33 @@ export function pullEntry(
     }
   }
   const n = field ? field.nBytes : Math.min(width, 128);
+  // copy_entry_value: a variable-length value is right-aligned in the field's width.
+  const copy = Math.min(width, n);
+  const at = field?.variable ? n - copy : 0;
   const value = new Uint8Array(n);
-  value.set(bytes.subarray(0, Math.min(width, n)));
+  value.set(bytes.subarray(0, copy), at);
   let mask: Uint8Array;
   if (header.hasMask) {
     if (opts.allowMask === false) throw new OfpError("OFPBMC_BAD_MASK", "mask not allowed here");
     mask = new Uint8Array(n);
-    mask.set(bytes.subarray(width, width + Math.min(width, n)));
+    mask.set(bytes.subarray(width, width + copy), at);
   } else {
     mask = new Uint8Array(n).fill(0xff);
   }
   return { header, field, value, mask, unknownField };
+}
+
+/**
+ * nx_pull_entry as actions call it (is_action): header, value and, when `allowMask`, an optional
+ * mask (all ones when absent). Unknown fields are OFPBAC_BAD_SET_TYPE, so the field is known.
+ */
+export function pullActionEntry(
+  r: WireReader,
+  allowMask: boolean,
+): { field: Field; value: Uint8Array; mask: Uint8Array } {
+  const e = pullEntry(r, { isAction: true, allowMask });
+  if (!e.field) throw new OfpError("OFPBAC_BAD_SET_TYPE", "unknown field");
+  return { field: e.field, value: e.value, mask: e.mask };
 }
 
 // ---- names and text (nx_match_to_string, nx_match_from_string) ----
@@ -473,6 +550,23 @@ function tryRawEntry(
     if (body[i]! & ~body[width + i]!) return undefined;
   }
   const n = Math.min(width, 128);
+  // As upstream pulls the entry: a variable-length field's bytes land right-aligned in its
+  // width, and the first `width` bytes of that are what gets printed.
+  const variable = lookupHeader(header).code?.field;
+  if (variable?.variable) {
+    const copy = Math.min(width, variable.nBytes);
+    const at = variable.nBytes - copy;
+    const value = new Uint8Array(Math.max(n, variable.nBytes));
+    value.set(body.subarray(0, copy), at);
+    const mask = new Uint8Array(value.length);
+    if (header.hasMask) mask.set(body.subarray(width, width + copy), at);
+    return {
+      header,
+      value: value.subarray(0, n),
+      mask: header.hasMask ? mask.subarray(0, n) : new Uint8Array(0),
+      end: start + payload,
+    };
+  }
   return {
     header,
     value: body.slice(0, n),
@@ -510,12 +604,25 @@ export function nxMatchFromString(s: string): Uint8Array {
     const paren = s.indexOf("(", i);
     if (paren < 0) throw new ParseError(`${s}: missing ( at end of nx_match`);
     const name = s.slice(i, paren);
-    const header = parseHeaderName(name);
+    let header = parseHeaderName(name);
     if (!header) throw new ParseError(`${s}: unknown field \`${name}'`);
+    const headerAt = w.length;
     putHeader(w, header);
     let r = putHex(w, s, paren + 1);
     if (r.n !== fieldBytes(header)) {
-      throw new ParseError(`expected to read ${fieldBytes(header)} bytes but got ${r.n}`);
+      const f = lookupHeader(header).code?.field;
+      if (!f?.variable) {
+        throw new ParseError(`expected to read ${fieldBytes(header)} bytes but got ${r.n}`);
+      }
+      if (r.n > f.nBytes) {
+        throw new ParseError(`expected to read at most ${f.nBytes} bytes but got ${r.n}`);
+      }
+      // A variable-length field's header says how much was given.
+      header = {
+        ...header,
+        length: (header.hasMask ? r.n * 2 : r.n) + experimenterLength(header),
+      };
+      w.setU32(headerAt, headerWord(header));
     }
     let pos = r.pos;
     if (header.hasMask) {

@@ -59,6 +59,23 @@ export class Ofconn {
   burstLimit = 0;
   #tokens = 0;
   #lastRefill = 0;
+  /**
+   * Upstream's ofconn keeps OFPUTIL_P_NONE after the hello exchange until ofconn_get_protocol
+   * first runs (an async message is considered, or a flow-mod, packet-out, features request
+   * ... is handled); until then the connection counts as wanting table-miss packet-ins, even
+   * at OpenFlow 1.3. This mirrors that.
+   */
+  #protocolSettled = false;
+  /** Called when settling the protocol changed wantsPacketInOnMiss(). */
+  onWantMissChanged: (() => void) | undefined;
+  /** Flow-mods done and not yet logged (ofconn_report_flow_mod), and when to log them. */
+  #nAdd = 0;
+  #nDelete = 0;
+  #nModify = 0;
+  #firstOp = -Infinity;
+  #lastOp = -Infinity;
+  nextOpReport = Infinity;
+  #opBackoff = -Infinity;
 
   constructor(
     readonly rconn: Rconn,
@@ -86,6 +103,48 @@ export class Ofconn {
     this.invalidTtlToController = false;
     this.asyncConfig = undefined;
     this.bundles.clear();
+    this.#protocolSettled = false;
+  }
+
+  /** ofconn_report_flow_mod: `command` (OFPFC_*) succeeded on this connection at `now`. */
+  reportFlowMod(command: number, now: number): void {
+    if (command === 0) this.#nAdd++;
+    else if (command === 1 || command === 2) this.#nModify++;
+    else this.#nDelete++;
+    if (this.nextOpReport === Infinity) {
+      this.#firstOp = now;
+      this.nextOpReport = Math.max(now + 10 * 1000, this.#opBackoff);
+      this.#opBackoff = this.nextOpReport + 60 * 1000;
+    }
+    this.#lastOp = now;
+  }
+
+  /** ofconn_log_flow_mods: "N flow_mods in the last S s (A adds, D deletes, M modifications)". */
+  logFlowMods(now: number): void {
+    const n = this.#nAdd + this.#nDelete + this.#nModify;
+    if (n) {
+      const ago = Math.trunc((now - this.#firstOp) / 1000);
+      const interval = Math.trunc((this.#lastOp - this.#firstOp) / 1000);
+      let text = `${n} flow_mods `;
+      if (interval === ago) text += `in the last ${ago} s`;
+      else if (interval) text += `in the ${interval} s starting ${ago} s ago`;
+      else text += `${ago} s ago`;
+      const kinds: string[] = [];
+      if (this.#nAdd) kinds.push(`${this.#nAdd} adds`);
+      if (this.#nDelete) kinds.push(`${this.#nDelete} deletes`);
+      if (this.#nModify) kinds.push(`${this.#nModify} modifications`);
+      log.info(`${this.rconn.name}: ${text} (${kinds.join(", ")})`);
+      this.#nAdd = this.#nDelete = this.#nModify = 0;
+    }
+    this.nextOpReport = Infinity;
+  }
+
+  /** ofconn_get_protocol's side effect: the negotiated protocol now counts. */
+  settleProtocol(): void {
+    if (this.#protocolSettled || !this.isConnected || this.version <= 0) return;
+    const before = this.wantsPacketInOnMiss();
+    this.#protocolSettled = true;
+    if (this.wantsPacketInOnMiss() !== before) this.onWantMissChanged?.();
   }
 
   asyncConfigNow(): AsyncConfig {
@@ -97,6 +156,7 @@ export class Ofconn {
    * (ofconn_receives_async_msg): service connections only once they set a miss_send_len.
    */
   receivesAsync(oam: number, reason: number): boolean {
+    this.settleProtocol();
     if (!this.isConnected || this.protocol === P_NONE) return false;
     if (this.type === "service" && !this.missSendLen) return false;
     const ac = this.asyncConfigNow();
@@ -106,7 +166,10 @@ export class Ofconn {
 
   /** Whether table misses should produce packet-ins for this connection (OpenFlow < 1.3). */
   wantsPacketInOnMiss(): boolean {
-    if (this.controllerId !== 0) return false;
+    // Upstream has an ofconn only while its session is up (an active target's is created on
+    // connecting and destroyed on disconnecting), so one not connected counts for nothing.
+    if (this.controllerId !== 0 || !this.isConnected) return false;
+    if (!this.#protocolSettled) return true;
     return this.protocol === P_NONE || this.version < 0x04;
   }
 

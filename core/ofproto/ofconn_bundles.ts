@@ -89,6 +89,10 @@ function commit(ctx: HandlerContext, bundle: Bundle): void {
     throw new OfpError("OFPBFC_MSG_FAILED");
   }
   ofproto.invalidate();
+  const now = ctx.host.now();
+  for (const entry of bundle.entries) {
+    if (entry.kind === "flow") ctx.conn.reportFlowMod(entry.fm.command, now);
+  }
   ctx.host.flowsChanged?.(ctx.conn);
   // Packet-outs run after the changes they were bundled with are in place.
   for (const entry of bundle.entries) {

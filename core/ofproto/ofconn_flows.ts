@@ -65,6 +65,7 @@ function handleFlowMod(ctx: HandlerContext): void {
   });
   checkSwitchResources(ofproto, ctx.host.meters, fm.ofpacts);
   ofproto.tables.apply(fm);
+  ctx.conn.reportFlowMod(fm.command, ctx.host.now());
   ctx.host.flowsChanged?.(ctx.conn);
 }
 
@@ -168,6 +169,9 @@ function handleTableFeatures(ctx: HandlerContext): void {
   ctx.replyParts(reply);
 }
 
+/** OFPTMPEF14_OTHER | IMPORTANCE | LIFETIME: how upstream's eviction chooses. */
+const OFPROTO_EVICTION_FLAGS = 0x1 | 0x2 | 0x4;
+
 function handleTableDesc(ctx: HandlerContext): void {
   const { ofproto } = ctx.host;
   const reply = new MultipartReply(ctx.message);
@@ -175,10 +179,14 @@ function handleTableDesc(ctx: HandlerContext): void {
     const table = ofproto.tables.tables[i]!;
     appendTableDesc(reply, {
       tableId: i,
-      eviction: table.evict ? "on" : "off",
-      evictionFlags: table.evict ? 1 : 0xffffffff,
-      vacancy: "off",
-      tableVacancy: { vacancyDown: 0, vacancyUp: 0, vacancy: 0 },
+      eviction: table.evictByOpenflow ? "on" : "off",
+      evictionFlags: OFPROTO_EVICTION_FLAGS,
+      vacancy: table.vacancyEvent ? "on" : "off",
+      tableVacancy: {
+        vacancyDown: table.vacancyDown,
+        vacancyUp: table.vacancyUp,
+        vacancy: table.vacancy,
+      },
     });
   }
   ctx.replyParts(reply);
@@ -194,12 +202,25 @@ function handleTableMod(ctx: HandlerContext): void {
   const tables = tm.tableId === OFPTT_ALL
     ? ofproto.tables.tables.slice(0, visibleTables(ofproto))
     : [ofproto.tables.tables[tm.tableId]!];
+  // Eviction is switch-defined: only the one combination upstream implements may be named.
+  if (tm.evictionFlags !== 0xffffffff && tm.evictionFlags !== OFPROTO_EVICTION_FLAGS) {
+    throw new OfpError("OFPTMFC_BAD_CONFIG");
+  }
   for (const table of tables) {
     if (tm.miss !== "default" || ctx.raw.version <= 0x03) table.miss = tm.miss;
-    if (tm.eviction === "on") table.evict = true;
-    else if (tm.eviction === "off") table.evict = false;
+    if (tm.eviction === "on") table.evictByOpenflow = true;
+    else if (tm.eviction === "off") table.evictByOpenflow = false;
+    if (tm.vacancy !== "default") {
+      table.vacancyDown = tm.tableVacancy.vacancyDown;
+      table.vacancyUp = tm.tableVacancy.vacancyUp;
+      if (tm.vacancy === "off") table.vacancyEvent = undefined;
+      else if (!table.vacancyEvent) {
+        table.vacancyEvent = table.vacancy < table.vacancyUp ? "up" : "down";
+      }
+    }
   }
-  ofproto.invalidate();
+  // Upstream's table_mod asks for no revalidation: flows already in the datapath keep the
+  // old miss behaviour until something else revalidates them (or they expire).
 }
 
 function handlePacketOut(ctx: HandlerContext): void {

@@ -8,6 +8,7 @@
 // the switch (OFPBRC_IS_SLAVE).
 
 import { vlogModule } from "../net/vlog.ts";
+import { OFPP_ANY } from "./port_text.ts";
 import { OfpError } from "./errors.ts";
 import { encodeErrorReply } from "./ofp_errors.ts";
 import { encodeBarrierReply, encodeEchoReply } from "./msg/hello.ts";
@@ -35,7 +36,15 @@ import { protocolSetBase, protocolSetTid, protocolToBase } from "./msg/protocol.
 import { MultipartAssembler, MultipartReply } from "./msg/multipart.ts";
 import { decodePortMod, type PhyPort, putPhyPort } from "./msg/port.ts";
 import { appendPortStats, decodePortStatsRequest, type PortStats } from "./msg/port_stats.ts";
-import { appendQueueStats, decodeQueueStatsRequest } from "./msg/queue.ts";
+import {
+  appendQueueStats,
+  decodeQueueGetConfigRequest,
+  decodeQueueStatsRequest,
+  OFPQ_ALL,
+  QueueConfigReply,
+} from "./msg/queue.ts";
+import { decodeTlvTableMod, encodeTlvTableReply } from "./msg/tlv_table.ts";
+import { decodeCtFlush, decodeCtFlushZone } from "./msg/ct.ts";
 import type { Ofconn } from "./ofconn.ts";
 import type { Ofproto } from "./ofproto.ts";
 import type { Backer } from "./ofproto_dpif.ts";
@@ -48,6 +57,17 @@ import { P_OF10_NXM, P_OF10_STD } from "./protocols.ts";
 import type { Rule } from "./rule.ts";
 
 const log = vlogModule("ofproto");
+const UINT64_MAX = 0xffffffffffffffffn;
+
+/** One egress queue of a port's device; absent counters are unknown. */
+export interface PortQueue {
+  queue: number;
+  txBytes?: number;
+  txPackets?: number;
+  txErrors?: number;
+  /** time_msec of the queue's creation, if known. */
+  created?: number;
+}
 
 /** What handlers need of the bridge behind the connection. */
 export interface SwitchHost {
@@ -55,11 +75,13 @@ export interface SwitchHost {
   readonly backer: Backer;
   readonly meters: MeterStore;
   now(): number;
-  /** Port descriptions, by ascending port number. */
+  /** Port descriptions, in the order upstream's port hmap would visit them. */
   phyPorts(): PhyPort[];
   phyPort(ofport: number): PhyPort | undefined;
   /** Statistics of one port (or undefined when it has none). */
   portStats(ofport: number): PortStats | undefined;
+  /** The egress queues of one port's device, with what it counts of each. */
+  portQueues(ofport: number): readonly PortQueue[];
   /** OFPT_PORT_MOD; throws OfpError (OFPPMFC_BAD_PORT, OFPPMFC_BAD_HW_ADDR). */
   modPort(pm: PortMod, source: Ofconn): void;
   /** A flow-mod changed rules (flow monitors and the like). */
@@ -182,16 +204,67 @@ function handlePortStats(ctx: HandlerContext): void {
   ctx.replyParts(reply);
 }
 
+/**
+ * Queue statistics and configuration share upstream's walk: every port (in hash order) for
+ * OFPP_ANY, where the request succeeds if any port has the queue; one port otherwise.
+ */
+function forQueuePorts(
+  ctx: HandlerContext,
+  port: number,
+  queue: number,
+  emit: (portNo: number, q: PortQueue) => void,
+): void {
+  const forPort = (portNo: number): boolean => {
+    const queues = ctx.host.portQueues(portNo);
+    if (queue === OFPQ_ALL) {
+      for (const q of queues) emit(portNo, q);
+      return true;
+    }
+    const q = queues.find((each) => each.queue === queue);
+    if (q) emit(portNo, q);
+    return q !== undefined;
+  };
+  if (port === OFPP_ANY) {
+    let any = false;
+    for (const pp of ctx.host.phyPorts()) if (forPort(pp.portNo)) any = true;
+    if (!any) throw new OfpError("OFPQOFC_BAD_QUEUE");
+  } else {
+    if (!ctx.host.phyPort(port)) throw new OfpError("OFPQOFC_BAD_PORT");
+    if (!forPort(port)) throw new OfpError("OFPQOFC_BAD_QUEUE");
+  }
+}
+
 function handleQueueStats(ctx: HandlerContext): void {
   const request = decodeQueueStatsRequest(ctx.message);
-  // The userspace datapath has no queues: an empty reply, or an error for a named port.
-  if (request.port !== 0xffff && !ctx.host.phyPort(request.port)) {
-    throw new OfpError("OFPQOFC_BAD_PORT");
-  }
-  if (request.queue !== 0xffffffff) throw new OfpError("OFPQOFC_BAD_QUEUE");
   const reply = new MultipartReply(ctx.message);
-  void appendQueueStats;
+  const now = ctx.host.now();
+  const counter = (v: number | undefined) => v === undefined ? UINT64_MAX : BigInt(v);
+  forQueuePorts(ctx, request.port, request.queue, (portNo, q) => {
+    const ms = q.created === undefined ? undefined : Math.max(0, now - q.created);
+    appendQueueStats(reply, {
+      port: portNo,
+      queue: q.queue,
+      txBytes: counter(q.txBytes),
+      txPackets: counter(q.txPackets),
+      txErrors: counter(q.txErrors),
+      durationSec: ms === undefined ? 0xffffffff : Math.floor(ms / 1000),
+      durationNsec: ms === undefined ? 0xffffffff : (ms % 1000) * 1000000,
+    });
+  });
   ctx.replyParts(reply);
+}
+
+function handleQueueGetConfig(ctx: HandlerContext): void {
+  const request = decodeQueueGetConfigRequest(ctx.message);
+  const multipart = ctx.raw.version >= 0x05 ? new MultipartReply(ctx.message) : undefined;
+  const reply = new QueueConfigReply(ctx.message, multipart);
+  // No queue type has rates OpenFlow can express, so upstream leaves both out.
+  forQueuePorts(ctx, request.port, request.queue, (portNo, q) => {
+    reply.append({ port: portNo, queue: q.queue, minRate: 0xffff, maxRate: 0xffff });
+  });
+  const single = reply.finish();
+  if (single) ctx.reply(single);
+  else ctx.replyParts(multipart!);
 }
 
 function handlePortMod(ctx: HandlerContext): void {
@@ -262,6 +335,30 @@ function handleGetAsync(ctx: HandlerContext): void {
   ctx.reply(encodeGetAsyncReply(ctx.message, ctx.conn.asyncConfigNow()));
 }
 
+function handleTlvTableMod(ctx: HandlerContext): void {
+  rejectSecondary(ctx.conn);
+  ctx.host.ofproto.tunMetadata.modify(decodeTlvTableMod(ctx.message));
+}
+
+function handleTlvTableRequest(ctx: HandlerContext): void {
+  const reply = ctx.host.ofproto.tunMetadata.reply();
+  ctx.reply(encodeTlvTableReply(reply, ctx.raw.version, ctx.raw.xid));
+}
+
+/**
+ * NXT_CT_FLUSH and NXT_CT_FLUSH_ZONE: validated like upstream's, then done; this datapath keeps
+ * no connection-tracking state (ct() executes as a no-op), so there is nothing to remove.
+ */
+function handleCtFlush(ctx: HandlerContext): void {
+  decodeCtFlush(ctx.message);
+}
+
+function handleCtFlushZone(ctx: HandlerContext): void {
+  const body = ctx.message.subarray(ctx.raw.bodyOffset, ctx.raw.bodyOffset + 6);
+  if (body.some((b) => b !== 0)) throw new OfpError("NXBRC_MUST_BE_ZERO");
+  decodeCtFlushZone(ctx.message);
+}
+
 function refuse(name: string): Handler {
   return () => {
     throw new OfpError(name);
@@ -278,6 +375,7 @@ const HANDLERS = new Map<string, Handler>([
   ["PORT_DESC_STATS_REQUEST", handlePortDesc],
   ["PORT_STATS_REQUEST", handlePortStats],
   ["QUEUE_STATS_REQUEST", handleQueueStats],
+  ["QUEUE_GET_CONFIG_REQUEST", handleQueueGetConfig],
   ["PORT_MOD", handlePortMod],
   ["ROLE_REQUEST", handleRoleRequest],
   ["SET_FLOW_FORMAT", handleSetFlowFormat],
@@ -286,6 +384,10 @@ const HANDLERS = new Map<string, Handler>([
   ["SET_CONTROLLER_ID", handleSetControllerId],
   ["SET_ASYNC_CONFIG", handleSetAsync],
   ["GET_ASYNC_REQUEST", handleGetAsync],
+  ["NXT_TLV_TABLE_MOD", handleTlvTableMod],
+  ["NXT_TLV_TABLE_REQUEST", handleTlvTableRequest],
+  ["CT_FLUSH", handleCtFlush],
+  ["CT_FLUSH_ZONE", handleCtFlushZone],
   ...FLOW_HANDLERS,
   ...GROUP_METER_HANDLERS,
   ...BUNDLE_HANDLERS,
@@ -317,6 +419,17 @@ export function handlerFor(type: string): Handler | undefined {
  * Handles one message from `conn`: finds the handler, runs it, and turns a failure into the
  * error reply upstream sends. Multipart requests split over several messages are reassembled.
  */
+/** The messages whose upstream handlers call ofconn_get_protocol (see Ofconn.settleProtocol). */
+const PROTOCOL_SETTLING = new Set([
+  "FEATURES_REQUEST",
+  "FLOW_MOD",
+  "FLOW_MOD_TABLE_ID",
+  "SET_FLOW_FORMAT",
+  "PACKET_OUT",
+  "BUNDLE_ADD_MESSAGE",
+  "FLOW_MONITOR_STATS_REQUEST",
+]);
+
 export async function handleOpenflow(
   conn: Ofconn,
   host: SwitchHost,
@@ -340,6 +453,7 @@ export async function handleOpenflow(
     return;
   }
   const handler = HANDLERS.get(raw.info.type);
+  if (PROTOCOL_SETTLING.has(raw.info.type)) conn.settleProtocol();
   const ctx: HandlerContext = {
     conn,
     host,

@@ -6,13 +6,16 @@
 // ofproto_dpif.ts, and both call in here. Promises: `ports()` and `bundles()` return a new array
 // whenever their set changes (xlate caches per array), in creation order.
 
+import { TunMetadataTable } from "./tun_metadata_table.ts";
 import type { Ofpact } from "./actions/types.ts";
 import type { Conjunction } from "./classifier.ts";
 import { field } from "./fields.ts";
 import { setFieldValue } from "./field_set.ts";
+import { NX_LEARN_F_DELETE_LEARNED } from "./actions/types.ts";
 import {
   FF_HIDDEN_FIELDS,
   FF_NO_READONLY,
+  RR_DELETE,
   RR_GROUP_DELETE,
   RR_METER_DELETE,
   type Rule,
@@ -35,9 +38,11 @@ import {
   type TableMiss,
   TBL_INTERNAL,
   type VlanMode,
+  type XlateBond,
   type XlateBridge,
   type XlateBundle,
   type XlateGroup,
+  type XlateLacp,
   type XlateMirror,
   type XlatePort,
 } from "./xlate/view.ts";
@@ -73,6 +78,14 @@ export class OfPort implements XlatePort {
   };
   /** The Interface type this port was created from (dummy, internal, patch, system ...). */
   type: string;
+  /** QoS queues' DSCP by skb_priority (set by vswitchd/qos_config.ts; see XlatePort). */
+  queueDscp: ReadonlyMap<number, number> | undefined = undefined;
+  /**
+   * A patch port's configured peer and the counters its netdev keeps (netdev-vport counts only
+   * what translation sends through it: packets and bytes each way).
+   */
+  patchPeer: string | undefined = undefined;
+  readonly vportStats = { rxPackets: 0, rxBytes: 0, txPackets: 0, txBytes: 0 };
 
   constructor(
     readonly ofport: number,
@@ -111,11 +124,26 @@ export class OfBundle implements XlateBundle {
   srcMirrors = 0;
   dstMirrors = 0;
   mirrorOut = 0;
+  /** The bond and LACP of a bonded Port (set by ofproto/bundle_links.ts). */
+  bond: XlateBond | undefined = undefined;
+  lacp: XlateLacp | undefined = undefined;
 
   constructor(readonly name: string) {}
 
   get floodable(): boolean {
     return this.ports.every((p) => !(p.config & PC_NO_FLOOD));
+  }
+
+  /** Whether `config` and `members` are what the bundle already has. */
+  sameAs(config: BundleConfig, members: readonly OfPort[]): boolean {
+    const sameSet = (a: ReadonlySet<number> | undefined, b: ReadonlySet<number> | undefined) =>
+      a === b || (a !== undefined && b !== undefined && a.size === b.size &&
+        [...a].every((v) => b.has(v)));
+    return this.vlanMode === config.vlanMode && this.vlan === config.vlan &&
+      sameSet(this.trunks, config.trunks) && sameSet(this.cvlans, config.cvlans) &&
+      this.qinqEthtype === config.qinqEthtype && this.priorityTags === config.priorityTags &&
+      this.protected === config.protected && this.ports.length === members.length &&
+      members.every((p, i) => this.ports[i] === p && p.bundle === this);
   }
 
   configure(config: BundleConfig): void {
@@ -157,6 +185,10 @@ export class Ofproto implements XlateBridge {
   forwardBpdu = false;
   /** The highest primary election (generation) id seen from controllers, if any. */
   electionId: bigint | undefined = undefined;
+  /** In-band control is on (translation then sends DHCP replies to the local port too). */
+  hasInBand = false;
+  /** Geneve option to tun_metadata<n> mappings (NXT_TLV_TABLE_MOD). */
+  readonly tunMetadata = new TunMetadataTable();
   /** Set by the connection manager: an OpenFlow < 1.3 controller wants misses. */
   packetInOnMiss = false;
   missRule!: Rule;
@@ -199,8 +231,15 @@ export class Ofproto implements XlateBridge {
       ...(hooks.checkActions ? { checkActions: hooks.checkActions } : {}),
       ...(hooks.conjunctions ? { conjunctions: hooks.conjunctions } : {}),
       events: {
-        ruleRemoved: (rule, reason) => hooks.ruleRemoved?.(rule, reason),
-        ruleAdded: (rule, replaced, command) => hooks.ruleAdded?.(rule, replaced, command),
+        ruleRemoved: (rule, reason) => {
+          this.#countLearnedCookies(rule.ofpacts, -1);
+          hooks.ruleRemoved?.(rule, reason);
+        },
+        ruleAdded: (rule, replaced, command) => {
+          this.#countLearnedCookies(rule.ofpacts, 1);
+          if (replaced) this.#countLearnedCookies(replaced.ofpacts, -1);
+          hooks.ruleAdded?.(rule, replaced, command);
+        },
         changed: () => this.invalidate(),
       },
     });
@@ -213,6 +252,34 @@ export class Ofproto implements XlateBridge {
 
   invalidate(): void {
     this.#options.invalidate?.();
+  }
+
+  /**
+   * learned_cookies: how many rules hold a learn action with delete_learned for each (table,
+   * cookie). When the last goes, the flows such learning made (that table, that cookie) are
+   * deleted too, once the operation that removed it is over (learned_cookies_flush).
+   */
+  readonly #learnedCookies = new Map<string, number>();
+
+  #countLearnedCookies(ofpacts: readonly Ofpact[], delta: number): void {
+    for (const a of ofpacts) {
+      if (a.type !== "learn" || !(a.flags & NX_LEARN_F_DELETE_LEARNED)) continue;
+      const key = `${a.tableId}/${a.cookie}`;
+      const n = (this.#learnedCookies.get(key) ?? 0) + delta;
+      if (n > 0) {
+        this.#learnedCookies.set(key, n);
+        continue;
+      }
+      this.#learnedCookies.delete(key);
+      const { tableId, cookie } = a;
+      queueMicrotask(() => {
+        if (this.#learnedCookies.has(key)) return;
+        const doomed = [...this.tables.rules()].filter((r) =>
+          r.tableId === tableId && r.cookie === cookie && !r.hidden
+        );
+        this.tables.removeRules(doomed, RR_DELETE);
+      });
+    }
   }
 
   /** ofproto-dpif's hidden rules in table 254: miss with packet-in, miss without, frag drop. */
@@ -286,6 +353,11 @@ export class Ofproto implements XlateBridge {
     return this.#portList;
   }
 
+  /** Ports in the order they were added (what upstream's port hmap order derives from). */
+  portsByAddition(): OfPort[] {
+    return [...this.#ports.values()];
+  }
+
   bundles(): readonly OfBundle[] {
     return this.#bundleList;
   }
@@ -330,6 +402,9 @@ export class Ofproto implements XlateBridge {
   /** Creates or reconfigures the bundle `name` with `members` (upstream's bundle_register). */
   setBundle(name: string, config: BundleConfig, members: readonly OfPort[]): OfBundle {
     let bundle = this.#bundles.get(name);
+    // Reconfiguring a bundle to what it already is changes nothing, and (as upstream's
+    // bundle_set) asks for no revalidation: every database change re-applies every Port row.
+    if (bundle && bundle.sameAs(config, members)) return bundle;
     if (!bundle) {
       bundle = new OfBundle(name);
       this.#bundles.set(name, bundle);

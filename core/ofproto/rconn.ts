@@ -385,14 +385,17 @@ export class Rconn {
         this.#version = vconn.version;
         this.#transition("ACTIVE");
         this.#lastConnected = this.#stateEntered;
-        vconn.onMessage = (message) => this.#receive(message);
-        for (let m = vconn.tryRecv(); m; m = vconn.tryRecv()) this.#receive(m);
         vconn.closed.then((error) => {
           if (generation !== this.#generation || !isConnectedState(this.#state)) return;
           this.#reportError(error);
           this.#disconnect(error);
         });
+        // The owner resets its per-session state in onConnect: that must come before the
+        // messages that arrived with the hello (a peer that does not wait, such as ovs-ofctl
+        // sending NXT_FLOW_MOD_TABLE_ID and then a flow-mod), or it would undo them.
         this.onConnect();
+        vconn.onMessage = (message) => this.#receive(message);
+        for (let m = vconn.tryRecv(); m; m = vconn.tryRecv()) this.#receive(m);
       },
       (error: VconnError) => {
         if (generation !== this.#generation) return;

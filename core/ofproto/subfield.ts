@@ -123,11 +123,15 @@ function bitOf(f: Field, i: number): number {
   return f.nWords === 1 ? f.shift + i : i & 31;
 }
 
+// A variable-length field (tun_metadata<n>) has no fixed bits: it reads as zeros and takes no
+// writes here, as upstream's flow accessors treat it without a TLV map.
 function getBit(words: Uint32Array, f: Field, i: number): number {
+  if (f.variable) return 0;
   return (words[wordOf(f, i)]! >>> bitOf(f, i)) & 1;
 }
 
 function setBit(words: Uint32Array, f: Field, i: number, v: number): void {
+  if (f.variable) return;
   const w = wordOf(f, i);
   const m = (1 << bitOf(f, i)) >>> 0;
   words[w] = (v ? words[w]! | m : words[w]! & ~m) >>> 0;

@@ -99,6 +99,14 @@ export class WireWriter {
     this.#view.setUint8(offset, value & 0xff);
   }
 
+  /** Inserts `data` at `offset`, moving what follows it (an entry known only at the end). */
+  insertAt(offset: number, data: Uint8Array): void {
+    this.#ensure(data.length);
+    this.#buffer.copyWithin(offset + data.length, offset, this.#length);
+    this.#buffer.set(data, offset);
+    this.#length += data.length;
+  }
+
   /** Drops everything written after the first `length` bytes (undoing a tentative append). */
   truncate(length: number): void {
     if (length < this.#length) this.#length = Math.max(0, length);

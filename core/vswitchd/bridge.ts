@@ -20,6 +20,7 @@ import { OFPP_LOCAL, OFPP_NONE, PortNumbers } from "../ofproto/port_numbers.ts";
 import { Datapaths } from "./datapaths.ts";
 import { bundleSettings } from "./port_config.ts";
 import { SwitchBridge, type SwitchBridgeHooks } from "./switch_bridge.ts";
+import { BundleProtocols } from "./bundle_protocols.ts";
 import { hashBytes, hmapOrder } from "../ofproto/xlate/hash.ts";
 
 /** upstream's hash_string(s, 0). */
@@ -141,6 +142,10 @@ export class Bridges {
   readonly #options: VswitchdOptions;
   readonly #listener: BridgeListener;
   readonly #now: () => number;
+  /** Bonds, LACP, mirrors and QoS queues of every bridge (bundle_protocols.ts). */
+  readonly #protocols: BundleProtocols;
+  /** Set by the daemon: LACP or a bond changed what writeStatus would write (write it soon). */
+  onStatusChanged: (() => void) | undefined;
 
   constructor(
     options: VswitchdOptions,
@@ -152,6 +157,9 @@ export class Bridges {
     this.#listener = listener;
     this.#now = now;
     this.datapaths = datapaths;
+    // Link protocols, mirrors and QoS (bundle_protocols.ts): configured per bridge below.
+    this.#protocols = new BundleProtocols(datapaths);
+    this.#protocols.statusChanged = () => this.onStatusChanged?.();
     if (options.enableDummy) registerDummyNetdevs();
   }
 
@@ -192,11 +200,18 @@ export class Bridges {
     const root = idl.first("Open_vSwitch");
     if (root) {
       const other = smap(root, "other_config");
-      const flowLimit = Number(other.get("flow-limit") ?? "200000");
-      const maxIdle = Number(other.get("max-idle") ?? "10000");
+      // smap_get_uint: a value that is not a decimal unsigned number means the default.
+      const uint = (key: string, fallback: number) => {
+        const value = other.get(key);
+        const n = value !== undefined && /^\s*[+-]?[0-9]+$/.test(value) ? Number(value) : NaN;
+        return n >= 0 && n <= 0xffffffff ? n : fallback;
+      };
+      const maxRevalidator = uint("max-revalidator", 500);
       this.datapaths.configure(
-        Number.isFinite(flowLimit) && flowLimit > 0 ? flowLimit : 200000,
-        Number.isFinite(maxIdle) && maxIdle > 0 ? maxIdle : 10000,
+        uint("flow-limit", 200000),
+        uint("max-idle", 10000),
+        // ofproto_set_max_revalidator ignores values under 100 ms.
+        maxRevalidator >= 100 ? maxRevalidator : this.datapaths.maxRevalidator,
       );
     }
     const wanted = new Map<string, IdlRow>();
@@ -224,6 +239,8 @@ export class Bridges {
       bridge.running.linkPatchPorts((peer) => this.#findPatchPort(peer));
     }
     this.datapaths.prune();
+    // bridge_run__: LACP and bonds catch up with the new configuration before cur_cfg.
+    this.#protocols.afterReconfigure();
   }
 
   #findPatchPort(name: string) {
@@ -241,6 +258,7 @@ export class Bridges {
 
   #destroy(bridge: BridgeState): void {
     this.#listener.bridgeDestroyed?.(bridge);
+    this.#protocols.bridgeDestroyed(bridge);
     bridge.running.destroy();
     this.bridges.delete(bridge.name);
   }
@@ -258,9 +276,16 @@ export class Bridges {
         hwAddr: new Uint8Array(6),
         numbers: new PortNumbers(),
         interfaces: new Map(),
+        // The listener is usually a class instance: its hooks are prototype methods, which a
+        // spread would not copy, so each is forwarded explicitly.
         running: new SwitchBridge(name, row.uuid, datapathType, backer, {
-          ...this.#listener,
+          ruleRemoved: (b, rule, reason) => this.#listener.ruleRemoved?.(b, rule, reason),
+          ruleAdded: (b, rule, replaced, command) =>
+            this.#listener.ruleAdded?.(b, rule, replaced, command),
+          portChanged: (b, port, reason) => this.#listener.portChanged?.(b, port, reason),
           rxReady: () => this.datapaths.schedulePoll(),
+          // LACP's say in whether a port may carry traffic (bundle_protocols.ts).
+          portMayEnable: (b, port) => this.#protocols.portMayEnable(b, port),
         }),
       };
       this.bridges.set(name, bridge);
@@ -271,6 +296,8 @@ export class Bridges {
     this.#configureBundles(idl, bridge, row);
     this.#configureAddresses(idl, bridge, row);
     this.#configureOptions(bridge, row);
+    // Bonds, LACP, QoS queues and mirrors, now that bundles and the bridge MAC are set.
+    this.#protocols.configureBridge(idl, bridge, row);
     this.#listener.bridgeConfigured?.(bridge, row, idl);
   }
 
@@ -488,6 +515,8 @@ export class Bridges {
         }
       }
     }
+    // bond_active_slave, lacp_current and Mirror statistics (bundle_protocols.ts).
+    this.#protocols.writeStatus(idl, txn, withStatistics);
     if (root) {
       setIfChanged("Open_vSwitch", root, "datapath_types", {
         keys: this.datapathTypes(),
@@ -503,6 +532,7 @@ export class Bridges {
 
   close(): void {
     for (const bridge of [...this.bridges.values()]) this.#destroy(bridge);
+    this.#protocols.close();
     this.datapaths.close();
   }
 }

@@ -24,8 +24,14 @@ import type { OfBundle, Ofproto } from "../ofproto/ofproto.ts";
 import type { Backer } from "../ofproto/ofproto_dpif.ts";
 import { formatPort } from "../ofproto/port_text.ts";
 import { ofprotoTrace, ofprotoTracePacketOut, type TraceHost } from "../ofproto/xlate/trace.ts";
-import { TBL_INTERNAL, type XlateBridge } from "../ofproto/xlate/view.ts";
+import type { XlateBridge } from "../ofproto/xlate/view.ts";
 import type { Datapaths } from "./datapaths.ts";
+import { hash2Words } from "../ofproto/xlate/hash.ts";
+import { registerLinkCommands } from "./link_commands.ts";
+
+/** The userspace datapath's non-PMD thread id and upcall's number of ukey maps. */
+const NON_PMD_CORE_ID = 0xffffffff;
+const N_UMAPS = 512;
 
 /** What the commands need of the daemon. */
 export interface CommandHost {
@@ -34,6 +40,8 @@ export interface CommandHost {
   ofprotos(): Map<string, Ofproto>;
   /** Runs pending datapath work (frames just injected, say) before a reply. */
   settle(): void;
+  /** A bridge's datapath type as its Bridge row says ("system" for ""). */
+  datapathType?(bridge: string): string | undefined;
   /** Applies a flow-mod a learn action made during a trace. */
   learn?: TraceHost["onLearn"];
 }
@@ -127,6 +135,8 @@ function dpifShow(host: CommandHost): string {
           dp ? dp.netdev.type : port.type
         }`;
         const config = dp ? dp.netdev.getConfig() : new Map<string, string>();
+        // get_patch_config: a patch port's netdev reports its configured peer.
+        if (!dp && port.patchPeer !== undefined) config.set("peer", port.patchPeer);
         const keys = [...config.keys()].sort();
         keys.forEach((key, i) => out += `${i ? "," : ":"} ${key}=${config.get(key)}`);
         out += ")\n";
@@ -167,8 +177,8 @@ function dpifDumpFlows(host: CommandHost, args: string[]): string {
 function bridgeDumpFlows(ofproto: Ofproto, offloadStats: boolean): string {
   const now = timeMsec();
   let out = "";
+  // Hidden rules too: ofproto-dpif's internal table 254 is listed like any other.
   for (const rule of ofproto.tables.rules()) {
-    if (rule.tableId === TBL_INTERNAL) continue;
     if (rule.tableId !== 0) out += `table_id=${rule.tableId}, `;
     out += `duration=${Math.floor((now - rule.created) / 1000)}s, `;
     out += `n_packets=${rule.packetCount}, n_bytes=${rule.byteCount}, `;
@@ -179,17 +189,48 @@ function bridgeDumpFlows(ofproto: Ofproto, offloadStats: boolean): string {
   return out;
 }
 
+/**
+ * The thread ids upstream's ovsthread_id_self gives each datapath's revalidators: every dpif
+ * starts conntrack's two cleanup threads, the first one also RCU's, then its handlers (as many
+ * as the cores left by the revalidators) and its revalidators (a quarter of the cores, plus one).
+ */
+const revalidatorIds = new WeakMap<Backer, number[]>();
+let threadsStarted = 0;
+
+function revalidatorThreads(backer: Backer): number[] {
+  let ids = revalidatorIds.get(backer);
+  if (!ids) {
+    const cores = Math.max(navigator.hardwareConcurrency || 1, 2);
+    const nRevalidators = Math.floor(cores / 4) + 1;
+    const nHandlers = Math.max(cores - nRevalidators, 1);
+    threadsStarted += threadsStarted === 0 ? 3 : 2;
+    threadsStarted += nHandlers;
+    ids = Array.from({ length: nRevalidators }, (_, i) => threadsStarted + 1 + i);
+    threadsStarted += nRevalidators;
+    revalidatorIds.set(backer, ids);
+  }
+  return ids;
+}
+
+/** upcall_unixctl_show. The dummy datapath offloads nothing, so no "offloaded flows" line. */
 function upcallShow(host: CommandHost): string {
   let out = "";
   for (const backer of host.datapaths.backers.values()) {
-    const stats = backer.datapath.getStats();
     out += `${backer.datapath.fullName}:\n`;
     out +=
-      `  flows         : (current ${stats.flows}) (avg ${stats.flows}) (max ${stats.flows}) (limit ${backer.flowLimit})\n`;
-    out += `  offloaded flows : 0\n`;
-    out += `  dump duration : 1ms\n`;
+      `  flows         : (current ${backer.nFlows()}) (avg ${backer.avgFlows}) (max ${backer.maxFlows}) (limit ${backer.dynamicFlowLimit})\n`;
+    out += `  dump duration : ${backer.dumpDuration}ms\n`;
     out += `  ufid enabled : true\n\n`;
-    out += `  0: (keys ${backer.ukeyCount})\n`;
+    // Ukeys live in 512 maps by hash_2words(ufid's first word, pmd id); revalidator i owns the
+    // maps i, i + n, i + 2n ...
+    const threads = revalidatorThreads(backer);
+    const counts = threads.map(() => 0);
+    for (const ufid of backer.ukeyIds()) {
+      const map = (hash2Words(parseInt(ufid.slice(0, 8), 16) >>> 0, NON_PMD_CORE_ID) >>> 0) %
+        N_UMAPS;
+      counts[map % threads.length]!++;
+    }
+    threads.forEach((id, i) => out += `  ${id}: (keys ${counts[i]})\n`);
   }
   return out;
 }
@@ -258,7 +299,15 @@ export function registerVswitchdCommands(host: CommandHost, enableDummy: boolean
     host.settle();
     return dpifShow(host);
   });
-  registerUnixctl("dpif/dump-dps", "", 0, 0, () => sortedNames(host).map((n) => `${n}\n`).join(""));
+  // get_ofprotos: "TYPE@NAME", sorted.
+  registerUnixctl("dpif/dump-dps", "", 0, 0, () => {
+    const names: string[] = [];
+    for (const [name, ofproto] of host.ofprotos()) {
+      const type = host.datapathType?.(name) ?? backerOf(host, ofproto)?.type ?? "system";
+      names.push(`${type}@${name}`);
+    }
+    return names.sort().map((n) => `${n}\n`).join("");
+  });
   registerUnixctl("dpif/dump-flows", "[-m] [--names | --no-names] bridge", 1, Infinity, (args) => {
     host.settle();
     return dpifDumpFlows(host, args);
@@ -353,10 +402,11 @@ export function registerVswitchdCommands(host: CommandHost, enableDummy: boolean
     return "";
   });
   registerUnixctl("revalidator/resume", "", 0, 0, () => {
-    host.datapaths.paused = false;
+    host.datapaths.resume();
     return "";
   });
   registerUnixctl("upcall/show", "", 0, 0, () => upcallShow(host));
+  registerLinkCommands(host); // lacp/*, bond/*, dpif-netdev/bond-show (link_commands.ts)
   registerUnixctl("bridge/dump-flows", "[--offload-stats] bridge", 1, 2, (args) => {
     const ofproto = host.ofprotos().get(args[args.length - 1]!);
     if (!ofproto) throw new UnixctlError("Unknown bridge");

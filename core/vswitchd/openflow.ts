@@ -8,6 +8,7 @@
 import type { Idl, IdlRow } from "../db/idl.ts";
 import { NETDEV_UP } from "../datapath/netdev.ts";
 import { timeMsec } from "../net/timeval.ts";
+import { hashInt, hmapOrder } from "../ofproto/xlate/hash.ts";
 import { Connmgr, type ControllerConfig, type ControllerStatus } from "../ofproto/connmgr.ts";
 import { OfpError } from "../ofproto/errors.ts";
 import { OFPFC_MODIFY_STRICT, OFPG_ANY, OFPP_ANY } from "../ofproto/flow_table.ts";
@@ -41,6 +42,11 @@ import {
   PC_PORT_DOWN,
 } from "../ofproto/xlate/view.ts";
 import { refs, smap, text } from "./bridge.ts";
+import { configureFlowTables } from "./flow_table_config.ts";
+import type { InBandLookups, InBandRemote } from "../ofproto/in_band.ts";
+import { arpLookup, nextHop } from "../datapath/sys_route.ts";
+import { OFPP_LOCAL } from "../ofproto/port_numbers.ts";
+import { DpError } from "../datapath/dp_errors.ts";
 import type { BridgeState } from "./bridge.ts";
 import type { SwitchServices } from "./vswitchd.ts";
 import type { SwitchBridge } from "./switch_bridge.ts";
@@ -93,22 +99,63 @@ function controllerConfig(row: IdlRow): ControllerConfig {
   };
 }
 
+/**
+ * collect_in_band_managers: the managers' addresses (port 6640 by default), except loopback
+ * ones and those whose Manager row says out-of-band.
+ */
+function inBandManagers(idl: Idl): InBandRemote[] {
+  const root = idl.first("Open_vSwitch");
+  if (!root) return [];
+  const targets = new Set<string>();
+  for (const uuid of refs(root, "manager_options")) {
+    const m = idl.row("Manager", uuid);
+    if (!m) continue;
+    const target = text(m, "target");
+    if (text(m, "connection_mode") === "out-of-band") targets.delete(target);
+    else targets.add(target);
+  }
+  const out: InBandRemote[] = [];
+  for (const target of targets) {
+    const m = /^(?:tcp|ssl):(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(target);
+    if (m && m[1] !== "127.0.0.1") out.push({ ip: m[1]!, port: m[2] ? Number(m[2]) : 6640 });
+  }
+  return out;
+}
+
+/**
+ * Where in-band control finds the next hop: upstream asks the local port's netdev, and dummy
+ * netdevs cannot say (EOPNOTSUPP); Linux ones read the host's routes and neighbours.
+ */
+function inBandLookups(bridge: SwitchBridge): InBandLookups {
+  const dummy = () => {
+    const netdev = bridge.netdev(bridge.name);
+    return !netdev || netdev.type.startsWith("dummy");
+  };
+  return {
+    localMac: () => bridge.ofproto.port(OFPP_LOCAL)?.hwAddr,
+    nextHop: (ip) => {
+      if (dummy()) throw new DpError("EOPNOTSUPP");
+      return nextHop(ip);
+    },
+    arpLookup: (device, ip) => dummy() ? undefined : arpLookup(device, ip),
+  };
+}
+
 /** ofputil_phy_port of a bridge port. */
-function phyPort(port: OfPort, bridge: SwitchBridge): PhyPort {
-  const netdev = bridge.netdev(port.name);
+function phyPort(port: OfPort): PhyPort {
   return {
     portNo: port.ofport,
     hwAddr: port.hwAddr,
     name: port.name,
     config: port.config,
-    state: port.state & ~4, // OFPPS_LIVE is reported only where the version has it
+    // The encoder drops OFPPS_LIVE where the version lacks it (OpenFlow 1.0).
+    state: port.state,
     curr: port.features.curr,
     advertised: port.features.advertised,
     supported: port.features.supported,
     peer: port.features.peer,
     currSpeed: port.features.currSpeed,
     maxSpeed: port.features.maxSpeed,
-    ...(netdev ? {} : {}),
   };
 }
 
@@ -148,15 +195,29 @@ export class OpenflowServices implements SwitchServices {
       if (v) versions |= 1 << v;
     }
     entry.connmgr.setAllowedVersions(versions);
+    const other = smap(row, "other_config");
+    const disableInBand = other.get("disable-in-band") === "true";
     const controllers: ControllerConfig[] = [];
     for (const uuid of refs(row, "controller")) {
       const c = idl.row("Controller", uuid);
-      if (c && text(c, "target")) controllers.push(controllerConfig(c));
+      if (!c || !text(c, "target")) continue;
+      const mode = text(c, "connection_mode");
+      controllers.push({
+        ...controllerConfig(c),
+        inBand: (!mode || mode === "in-band") && !disableInBand,
+      });
     }
     entry.connmgr.setControllers(controllers);
+    const queue = Number(other.get("in-band-queue") ?? "-1");
+    entry.connmgr.setInBand({
+      extraRemotes: disableInBand ? [] : inBandManagers(idl),
+      queue: Number.isInteger(queue) ? queue : -1,
+      lookups: inBandLookups(bridge.running),
+    });
     const failMode = text(row, "fail_mode");
     entry.connmgr.setFailMode(failMode === "secure" ? "secure" : "standalone");
     entry.dpDesc = smap(row, "other_config").get("dp-desc") ?? "None";
+    configureFlowTables(bridge.name, row, idl, bridge.running.ofproto);
   }
 
   ruleRemoved(
@@ -171,7 +232,18 @@ export class OpenflowServices implements SwitchServices {
     const entry = this.#bridges.get(bridge);
     if (!entry) return;
     const code = reason === "add" ? OFPPR_ADD : reason === "delete" ? OFPPR_DELETE : OFPPR_MODIFY;
-    entry.connmgr.portStatus(phyPort(port, bridge), code, undefined);
+    this.#announce(entry, port, code, undefined);
+  }
+
+  /** The port as last announced, for connmgr to leave out modifications nobody could see. */
+  readonly #announced = new WeakMap<OfPort, PhyPort>();
+
+  #announce(entry: BridgeOpenflow, port: OfPort, code: number, source: Ofconn | undefined): void {
+    const pp = phyPort(port);
+    const old = this.#announced.get(port);
+    if (code === OFPPR_DELETE) this.#announced.delete(port);
+    else this.#announced.set(port, pp);
+    entry.connmgr.portStatus(pp, code, source, old);
   }
 
   packetIn(ofproto: Ofproto, packetIn: PacketInDescription): void {
@@ -230,9 +302,11 @@ export class OpenflowServices implements SwitchServices {
 
   #host(entry: BridgeOpenflow): SwitchHost {
     const running = entry.bridge.running;
+    // Replies list ports as upstream's port hmap visits them (hash_ofp_port over insertion
+    // order), which dump-ports prints unsorted.
     const ports = () =>
-      [...running.ofproto.ports()].sort((a, b) => a.ofport - b.ofport).map((p) =>
-        phyPort(p, running)
+      hmapOrder(running.ofproto.portsByAddition(), (p) => hashInt(p.ofport, 0)).map((p) =>
+        phyPort(p)
       );
     return {
       get ofproto() {
@@ -248,9 +322,17 @@ export class OpenflowServices implements SwitchServices {
       phyPorts: ports,
       phyPort: (ofport) => {
         const port = running.ofproto.port(ofport);
-        return port ? phyPort(port, running) : undefined;
+        return port ? phyPort(port) : undefined;
       },
       portStats: (ofport) => this.#portStats(running, ofport),
+      portQueues: (ofport) => {
+        const port = running.ofproto.port(ofport);
+        const netdev = port ? running.netdev(port.name) : undefined;
+        return (netdev?.queues?.() ?? []).map((queue) => ({
+          queue,
+          ...netdev?.queueStats?.(queue),
+        }));
+      },
       modPort: (pm, source) => this.#modPort(entry, pm, source),
       dpDesc: () => entry.dpDesc,
       connections: () => entry.connmgr.connections(),
@@ -263,7 +345,8 @@ export class OpenflowServices implements SwitchServices {
     const port = running.ofproto.port(ofport);
     if (!port) return undefined;
     const netdev = running.netdev(port.name);
-    const s = netdev?.getStats() ?? {};
+    // A patch port has no netdev here; its counters are those translation kept.
+    const s = netdev?.getStats() ?? (port.type === "patch" ? { ...port.vportStats } : {});
     const counters = {} as PortStats["stats"];
     const big = (v: number | undefined) => v === undefined ? UINT64_MAX : BigInt(v);
     const all = [...BASIC_COUNTERS, ...ETHERNET_COUNTERS, ...RFC2819_COUNTERS];
@@ -287,7 +370,10 @@ export class OpenflowServices implements SwitchServices {
       stats: counters,
       durationSec: Math.floor(ms / 1000),
       durationNsec: (ms % 1000) * 1000000,
-      custom: [],
+      custom: (netdev?.getCustomStats?.() ?? []).map((c) => ({
+        name: c.name,
+        value: BigInt(c.value),
+      })),
     };
   }
 
@@ -301,13 +387,15 @@ export class OpenflowServices implements SwitchServices {
     const config = (port.config & ~mask) | (pm.config & mask);
     if (config === port.config) return;
     const netdev = running.netdev(port.name);
-    if ((config ^ port.config) & PC_PORT_DOWN && netdev) {
-      // Bringing the port down or up changes the device, as upstream does.
+    const toggled = (config ^ port.config) & PC_PORT_DOWN;
+    // update_port_config: the new config is announced with the old state; the device's own
+    // change (link down or up) is announced after it, as upstream notices it later.
+    port.config = config;
+    running.ofproto.invalidate();
+    this.#announce(entry, port, OFPPR_MODIFY, source);
+    if (toggled && netdev) {
       if (config & PC_PORT_DOWN) netdev.updateFlags(NETDEV_UP, 0);
       else netdev.updateFlags(0, NETDEV_UP);
     }
-    port.config = config;
-    running.ofproto.invalidate();
-    entry.connmgr.portStatus(phyPort(port, running), OFPPR_MODIFY, source);
   }
 }

@@ -47,6 +47,11 @@ export interface SwitchBridgeHooks {
   portChanged?(bridge: SwitchBridge, port: OfPort, reason: "add" | "delete" | "modify"): void;
   /** A port's netdev has frames waiting (the datapath should poll soon). */
   rxReady?(): void;
+  /**
+   * Whether the link protocols let `port` carry traffic besides its carrier (LACP's consent,
+   * upstream's may_enable_port); absent means yes. Asked whenever the port's state is computed.
+   */
+  portMayEnable?(bridge: SwitchBridge, port: OfPort): boolean;
 }
 
 export class SwitchBridge {
@@ -72,6 +77,12 @@ export class SwitchBridge {
     }, {
       outputsTo: (ofpacts, port) => ofpactsOutputToPort(ofpacts, port),
       outputsToGroup: (ofpacts, group) => ofpactsOutputToGroup(ofpacts, group),
+      // get_conjunctions: a rule whose actions are conjunction clauses joins conjunctive
+      // matches in the classifier instead of acting on its own.
+      conjunctions: (ofpacts) =>
+        ofpacts.flatMap((a) =>
+          a.type === "conjunction" ? [{ id: a.id, clause: a.clause, nClauses: a.nClauses }] : []
+        ),
       ruleRemoved: (rule, reason) => this.#hooks.ruleRemoved?.(this, rule, reason),
       ruleAdded: (rule, replaced, command) =>
         this.#hooks.ruleAdded?.(this, rule, replaced, command),
@@ -104,8 +115,11 @@ export class SwitchBridge {
     options: Map<string, string>,
   ): string | undefined {
     if (type === "patch") {
-      const port = new OfPort(ofport, name, new Uint8Array(6), type, undefined);
+      const port = new OfPort(ofport, name, randomLocalMac(), type, undefined);
+      port.patchPeer = options.get("peer");
       this.#entries.set(name, { created: timeMsec(), port, netdev: undefined, type, options });
+      // A patch port is always up, with carrier (bond_config: its state follows LACP too).
+      this.#installState(port, undefined);
       this.ofproto.addPort(port);
       this.#hooks.portChanged?.(this, port, "add");
       return undefined;
@@ -129,7 +143,7 @@ export class SwitchBridge {
       return `could not configure network device ${name} (${reason})`;
     }
     const port = new OfPort(ofport, name, netdev.getEtherAddr(), type, undefined);
-    this.#updatePortState(port, netdev);
+    this.#installState(port, netdev);
     try {
       this.backer.addPort(this.ofproto, port, netdev);
     } catch (error) {
@@ -158,8 +172,13 @@ export class SwitchBridge {
   /** Re-applies an existing interface's options (tx_pcap, ifindex ...). */
   reconfigureInterface(name: string, options: Map<string, string>): void {
     const entry = this.#entries.get(name);
-    if (!entry || !entry.netdev) return;
-    if (sameMap(entry.options, options)) return;
+    if (!entry || sameMap(entry.options, options)) return;
+    if (!entry.netdev) {
+      // A patch port: a new peer takes effect at the next linkPatchPorts.
+      entry.options = options;
+      entry.port.patchPeer = options.get("peer");
+      return;
+    }
     entry.options = options;
     try {
       entry.netdev.setConfig(options);
@@ -168,17 +187,45 @@ export class SwitchBridge {
     }
   }
 
-  #updatePortState(port: OfPort, netdev: Netdev): boolean {
-    const up = (netdev.getFlags() & NETDEV_UP) !== 0;
-    const carrier = netdev.getCarrier();
+  #updatePortState(port: OfPort, netdev: Netdev | undefined): boolean {
+    const up = netdev ? (netdev.getFlags() & NETDEV_UP) !== 0 : true;
+    const carrier = netdev ? netdev.getCarrier() : true;
     const config = up ? port.config & ~PC_PORT_DOWN : port.config | PC_PORT_DOWN;
-    const state = carrier ? PS_LIVE : PS_LINK_DOWN;
+    // may_enable_port: carrier, and the link protocols' consent (bond_config.ts).
+    const mayEnable = carrier && (this.#hooks.portMayEnable?.(this, port) ?? true);
+    // normalize_state: a port is live only when it is up, has carrier and may be enabled.
+    const state = !carrier ? PS_LINK_DOWN : config & PC_PORT_DOWN || !mayEnable ? 0 : PS_LIVE;
     const changed = config !== port.config || state !== port.state;
+    // Translation reads may_enable (bond members, group liveness) even when the state stays.
+    if (mayEnable !== port.mayEnable && !changed) this.ofproto.invalidate();
     port.config = config;
     port.state = state;
-    port.mayEnable = carrier;
-    port.hwAddr = netdev.getEtherAddr();
+    port.mayEnable = mayEnable;
+    if (netdev) port.hwAddr = netdev.getEtherAddr();
     return changed;
+  }
+
+  /**
+   * ofport_install: a new port is announced not yet enabled (not live); the first port_run
+   * (bundle_protocols.ts, before the configuration is acknowledged) enables it.
+   */
+  #installState(port: OfPort, netdev: Netdev | undefined): void {
+    this.#updatePortState(port, netdev);
+    port.mayEnable = false;
+    port.state &= ~PS_LIVE;
+  }
+
+  /**
+   * Recomputes a port's may_enable and OpenFlow state now (the link protocols changed their
+   * mind about it, bond_config.ts), telling OpenFlow when the state changed.
+   */
+  refreshPortState(name: string): void {
+    const entry = this.#entries.get(name);
+    if (!entry) return;
+    if (this.#updatePortState(entry.port, entry.netdev)) {
+      this.ofproto.invalidate();
+      this.#hooks.portChanged?.(this, entry.port, "modify");
+    }
   }
 
   #netdevChanged(name: string): void {
@@ -255,13 +302,19 @@ export class SwitchBridge {
     const entry = this.#entries.get(name);
     if (!entry) return undefined;
     if (!entry.netdev) {
+      const v = entry.port.vportStats;
       return {
-        macInUse: undefined,
+        macInUse: macText(entry.port.hwAddr),
         adminState: "up",
         linkState: "up",
         mtu: undefined,
         ifindex: 0,
-        statistics: new Map(),
+        statistics: new Map([
+          ["rx_bytes", v.rxBytes],
+          ["rx_packets", v.rxPackets],
+          ["tx_bytes", v.txBytes],
+          ["tx_packets", v.txPackets],
+        ]),
       };
     }
     const netdev = entry.netdev;
@@ -297,6 +350,13 @@ export class SwitchBridge {
     for (const name of [...this.#entries.keys()]) this.removeInterface(name);
     this.backer.removeBridge(this.ofproto);
   }
+}
+
+/** eth_addr_random: a random unicast, locally administered MAC (netdev-vport's for patches). */
+function randomLocalMac(): Uint8Array {
+  const mac = crypto.getRandomValues(new Uint8Array(6));
+  mac[0] = (mac[0]! & ~0x01) | 0x02;
+  return mac;
 }
 
 function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {

@@ -93,6 +93,11 @@ export class Vswitchd {
       services.afterRevalidate?.();
     };
     this.bridges = new Bridges(options, this.datapaths, services);
+    // LACP and bonds change status columns between reconfigurations (bundle_protocols.ts).
+    this.bridges.onStatusChanged = () =>
+      void this.#reconfigure(true).catch((error) =>
+        log.err(`status update failed: ${error instanceof Error ? error.message : String(error)}`)
+      );
     this.idl = new Idl(remote, "Open_vSwitch", { lock: LOCK });
     this.ready = new Promise((resolve) => (this.#markReady = resolve));
     if (options.enableDummy) registerTimeCommands(() => this.datapaths.poll());
@@ -103,7 +108,8 @@ export class Vswitchd {
         for (const [name, bridge] of this.bridges.bridges) map.set(name, bridge.running.ofproto);
         return map;
       },
-      settle: () => this.datapaths.poll(),
+      settle: () => this.datapaths.settle(),
+      datapathType: (name) => this.bridges.bridges.get(name)?.datapathType,
       learn: (fm) => services.learn?.(fm) ?? false,
     }, options.enableDummy);
     registerMemoryReporter(() => {
@@ -174,7 +180,8 @@ export class Vswitchd {
     }
   }
 
-  async #reconfigure(): Promise<void> {
+  /** `statusOnly`: just write the status back (LACP or a bond changed it), no reconciliation. */
+  async #reconfigure(statusOnly = false): Promise<void> {
     if (this.#running) {
       this.#again = true;
       return;
@@ -188,7 +195,9 @@ export class Vswitchd {
           log.info(programVersion(this.program));
           this.#announced = true;
         }
-        this.bridges.reconcile(this.idl);
+        if (!statusOnly) this.bridges.reconcile(this.idl);
+        // A further pass (asked for while this one ran) reconciles.
+        statusOnly = false;
         this.datapaths.poll();
         const txn = new IdlTransaction(this.idl);
         txn.assertLock(LOCK);

@@ -147,7 +147,7 @@ export function parseMatch(text: string, implyEthernet = false): Match {
   let ethernet = false;
   const set = (f: Field, value: bigint, mask: bigint) => {
     match.set(f, bytesOf(value, f.nBytes), bytesOf(mask, f.nBytes));
-    if (f.prereq !== "none") ethernet = true;
+    if (f.prerequisite !== "none") ethernet = true;
   };
   for (const token of text.split(",").map((t) => t.trim()).filter((t) => t !== "")) {
     if (token === "eth") {

@@ -24,6 +24,7 @@ const PREFIX: Record<string, string[]> = {
   nd_solicit: ["icmp6,icmp_type=135,icmp_code=0,"],
   nd_advert: ["icmp6,icmp_type=136,icmp_code=0,"],
   ct: ["ct_state=+trk+est,ip,", "ct_state=+trk+new,ipv6,"],
+  nsh: ["dl_type=0x894f,", "dl_type=0x894f,nsh_mdtype=1,"],
 };
 
 function maxHex(nBytes: number): string {
@@ -234,7 +235,7 @@ export function fieldCorpus(): string[] {
   const out = new Set<string>();
   const seenFormats = new Set<string>();
   for (const f of FIELDS) {
-    const prefixes = PREFIX[f.prereq] ?? [""];
+    const prefixes = PREFIX[f.prerequisite] ?? [""];
     const names = f.extraName ? [f.name, f.extraName] : [f.name];
     const all = valuesFor(f);
     const values = seenFormats.has(f.format) ? compactValues(f, all) : all;

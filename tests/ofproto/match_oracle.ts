@@ -169,10 +169,13 @@ export async function run(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
+  // Collect the output while writing: a large reply would otherwise fill the pipe and stall
+  // the writer.
+  const output = child.output();
   const writer = child.stdin.getWriter();
   await writer.write(new TextEncoder().encode(input));
   await writer.close();
-  const out = await child.output();
+  const out = await output;
   return {
     stdout: new TextDecoder().decode(out.stdout),
     stderr: new TextDecoder().decode(out.stderr),

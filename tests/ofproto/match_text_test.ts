@@ -165,6 +165,10 @@ Deno.test("round trip: text to each wire form and back is the identity on what i
         continue; // Not expressible at all (a missing prerequisite, a bad value).
       }
       checked++;
+      // Upstream prints tun_gtpu_flags/tun_gtpu_msgtype as "gtpu_flags"/"gtpu_msgtype", names its
+      // own parser refuses ("unknown keyword gtpu_flags"): those texts do not parse back there
+      // either.
+      if (/(^|,)gtpu_/.test(text)) continue;
       let back: string;
       try {
         back = formatMatch(wireRoundTrip(parseFlowMatch(text + " ").match, p));

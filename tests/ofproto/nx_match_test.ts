@@ -59,6 +59,7 @@ const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")
 const PREREQ: Record<string, string[]> = {
   none: [],
   ethernet: [],
+  nsh: ["NXM_OF_ETH_TYPE(894f)"],
   arp: ["NXM_OF_ETH_TYPE(0806)"],
   vlan_vid: ["NXM_OF_VLAN_TCI(1005)"],
   ipv4: ["NXM_OF_ETH_TYPE(0800)"],
@@ -112,7 +113,7 @@ function nxmCorpus(): string[] {
   const out = new Set<string>(["<any>"]);
   for (const f of FIELDS) {
     for (const code of codesOf(f)) {
-      const pre = PREREQ[f.prereq] ?? [];
+      const pre = PREREQ[f.prerequisite] ?? [];
       const v = validValue(code);
       const entry = `${code.name}(${hex(v)})`;
       const join = (items: string[]) => items.join(", ");

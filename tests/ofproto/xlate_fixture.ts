@@ -219,6 +219,7 @@ export class FixtureBridge implements XlateBridge {
   readonly macLearning: MacLearning<XlateBundle>;
   fragHandling: FragHandling = "normal";
   forwardBpdu = false;
+  hasInBand = false;
   readonly #tables = new Map<number, Classifier<FixtureRule>>();
   readonly #miss = new Map<number, TableMiss>();
   readonly #ports = new Map<number, FixturePort>();

@@ -6,18 +6,11 @@
 
 import { OfpError, ParseError } from "../errors.ts";
 import { checkDst, checkOutputPort, matchView } from "./check_util.ts";
-import {
-  formatPort,
-  formatSubfield,
-  OFPP_CONTROLLER,
-  OFPP_MAX,
-  OFPP_NONE,
-  parseSubfield,
-  portFromString,
-} from "./external.ts";
+import { fieldFromHeader32, nxmHeader32 } from "../nxm_header.ts";
+import { formatPort, OFPP_CONTROLLER, OFPP_MAX, OFPP_NONE, parsePort } from "../port_text.ts";
+import { formatSubfield, parseSubfield } from "../subfield.ts";
 import type { ActionKind, Family, Parser } from "./kind.ts";
 import { actionsWarn, bundleDecodeWarn, bundleWarn } from "./log.ts";
-import { fieldFromHeader32, nxmHeader32 } from "./external.ts";
 import { decodeOfsNbits, encodeOfsNbits } from "./output.ts";
 import { finishRaw, isAllZeros, nx, type RawDef, startRaw } from "./raw.ts";
 import { atoi, sameNoCase, Strtok } from "./text.ts";
@@ -85,7 +78,7 @@ function parseBundle(load: boolean): Parser {
     for (;;) {
       const member = tok.next(", []");
       if (member === undefined || members.length >= BUNDLE_MAX_MEMBERS) break;
-      const port = portFromString(member, ps.portMap);
+      const port = parsePort(member, ps.portMap);
       if (port === undefined) throw new ParseError(`${member}: bad port number`);
       members.push(port);
     }

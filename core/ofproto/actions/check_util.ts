@@ -13,6 +13,7 @@ import {
   ETH_TYPE_IPV6,
   ETH_TYPE_MPLS,
   ETH_TYPE_MPLS_MCAST,
+  ETH_TYPE_NSH,
   ETH_TYPE_RARP,
   FLOW_NW_FRAG_LATER,
   type FlowWords,
@@ -140,7 +141,7 @@ export function prereqsOk(f: Field, v: FlowView): boolean {
   const flow = v.flow;
   const dlType = getDlType(flow);
   const notLater = (nwFrag(flow) & FLOW_NW_FRAG_LATER) === 0;
-  switch (f.prereq) {
+  switch (f.prerequisite) {
     case "none":
       return true;
     case "ethernet":
@@ -157,6 +158,8 @@ export function prereqsOk(f: Field, v: FlowView): boolean {
       return isEthTypeMpls(dlType);
     case "ip_any":
       return isDlTypeIpAny(dlType);
+    case "nsh":
+      return dlType === ETH_TYPE_NSH;
     case "ct":
       return isCtValid(v);
     case "tcp":

@@ -23,10 +23,11 @@ import {
   matchView,
   nwProto,
 } from "./check_util.ts";
-import { formatSubfield, formatTable, parseSubfield, tableFromString } from "./external.ts";
+import { fieldFromHeader32, nxmHeader32 } from "../nxm_header.ts";
+import { formatSubfield, parseSubfield } from "../subfield.ts";
+import { formatTable, tableFromString } from "../table_names.ts";
 import type { ActionKind, Family, Parser } from "./kind.ts";
 import { actionsWarn } from "./log.ts";
-import { fieldFromHeader32, nxmHeader32 } from "./external.ts";
 import { decodeOfsNbits, encodeOfsNbits } from "./output.ts";
 import { finishRaw, nx, putRaw, type RawDef, startRaw } from "./raw.ts";
 import { formatIpv4, formatIpv6, inetPton6, KeyValueScanner, strToU16 } from "./text.ts";

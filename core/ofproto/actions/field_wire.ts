@@ -6,7 +6,7 @@
 import type { Field } from "../fields.ts";
 import { OFP12 } from "../fields.ts";
 import type { WireWriter } from "../wire.ts";
-import { nxmHeader32, putEntry } from "./external.ts";
+import { nxmHeader32, putEntry } from "../nxm_header.ts";
 import { finishRaw, startRaw } from "./raw.ts";
 import type { Subfield } from "./types.ts";
 

@@ -1,7 +1,8 @@
 // Actions as text, exactly as upstream's ofpacts_format prints them in `actions=` of dump-flows
 // lines and ofp-print: each action's own format, comma-separated, or "drop" for none.
 
-import type { PortMap, TableMap } from "./external.ts";
+import type { PortMap } from "../port_text.ts";
+import type { TableMap } from "../table_names.ts";
 import type { FormatContext } from "./kind.ts";
 import { kindOf } from "./registry.ts";
 import type { Ofpact } from "./types.ts";

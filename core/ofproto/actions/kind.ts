@@ -10,7 +10,8 @@
 import type { FlowWords } from "../../datapath/flow.ts";
 import type { Protocols } from "../protocols.ts";
 import type { WireWriter } from "../wire.ts";
-import type { PortMap, TableMap } from "./external.ts";
+import type { PortMap } from "../port_text.ts";
+import type { TableMap } from "../table_names.ts";
 import type { RawDef } from "./raw.ts";
 import type { Ofpact, OfpactOf, OfpactType } from "./types.ts";
 

@@ -13,17 +13,10 @@ import { formatFieldValue, parseFieldExactValue } from "../field_text.ts";
 import { Match } from "../match.ts";
 import { WireReader } from "../wire.ts";
 import { checkDst, checkSrc, matchView } from "./check_util.ts";
-import {
-  fieldFromHeader32,
-  formatSubfield,
-  formatTable,
-  nxmHeader32,
-  parseSubfield,
-  type PortMap,
-  pullFieldHeaderMasked,
-  putFieldHeader,
-  tableFromString,
-} from "./external.ts";
+import { fieldFromHeader32, nxmHeader32, pullFieldHeader, putFieldHeader } from "../nxm_header.ts";
+import type { PortMap } from "../port_text.ts";
+import { formatSubfield, parseSubfield } from "../subfield.ts";
+import { formatTable, tableFromString } from "../table_names.ts";
 import { bitsAreZero, getBits, putBits } from "./field_wire.ts";
 import type { ActionKind, Family, Parser, ParseState } from "./kind.ts";
 import { finishRaw, isAllZeros, nx, type RawDef, startRaw } from "./raw.ts";
@@ -483,8 +476,8 @@ const raws: RawDef[] = [
       let from = 40;
       if (a.flags & NX_LEARN_F_WRITE_RESULT) {
         const r = new WireReader(bytes, 40, bytes.length, "OFPBMC_BAD_LEN");
-        const h = pullFieldHeaderMasked(r);
-        if (h.hasMask) throw new OfpError("OFPBMC_BAD_MASK");
+        const h = pullFieldHeader(r, true);
+        if (h.masked) throw new OfpError("OFPBMC_BAD_MASK");
         if (!h.field.writable) throw new OfpError("OFPBAC_BAD_SET_ARGUMENT");
         a.resultDst = { field: h.field, ofs: resultOfs, nBits: 1 };
         from = r.offset;

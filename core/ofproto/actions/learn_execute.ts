@@ -9,7 +9,7 @@
 import { addEthernetPrereq, getField, setFieldInMatch } from "../field_set.ts";
 import { Match } from "../match.ts";
 import { readSubfield, unwildcardSubfield } from "../subfield.ts";
-import { OFPP_ALL, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX } from "./external.ts";
+import { OFPP_ALL, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX } from "../port_text.ts";
 import { getBits, putBits } from "./field_wire.ts";
 import { makeRegLoad } from "./set_field.ts";
 import {

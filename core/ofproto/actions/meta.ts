@@ -19,20 +19,13 @@ import {
   nwProto,
   packetType,
 } from "./check_util.ts";
-import {
-  formatPort,
-  formatSubfield,
-  formatTable,
-  OFPP_NONE,
-  parseField,
-  parseSubfield,
-  parseSubfieldPrefix,
-  portFromString,
-} from "./external.ts";
+import { pullFieldHeader, putFieldHeader } from "../nxm_header.ts";
+import { formatPort, OFPP_NONE, parsePort } from "../port_text.ts";
+import { formatSubfield, parseFieldName, parseSubfield, parseSubfieldPrefix } from "../subfield.ts";
+import { formatTable } from "../table_names.ts";
 import { bytesOf, putSetField } from "./field_wire.ts";
 import type { ActionKind, Family, Parser } from "./kind.ts";
 import { actionsWarn } from "./log.ts";
-import { pullFieldHeader, putFieldHeader } from "./external.ts";
 import { finishRaw, isAllZeros, nx, of, putRaw, type RawDef, startRaw } from "./raw.ts";
 import {
   atoi,
@@ -102,7 +95,7 @@ const parseSample: Parser = (arg, ps) => {
     } else if (key === "obs_point_id") {
       a.obsPointId = strToU32(value);
     } else if (key === "sampling_port") {
-      const port = portFromString(value, ps.portMap);
+      const port = parsePort(value, ps.portMap);
       if (port === undefined) throw new ParseError(`${value}: unknown port`);
       a.samplingPort = port;
     } else if (key === "ingress") {
@@ -395,7 +388,7 @@ const stackPop: ActionKind<"stack_pop"> = {
 function decodeStack(bytes: Uint8Array) {
   const r = new WireReader(bytes, 10, 24, "OFPBMC_BAD_LEN");
   const ofs = r.u16();
-  const f = pullFieldHeader(r);
+  const f = pullFieldHeader(r).field;
   const nBits = r.u16();
   if (!isAllZeros(bytes, r.offset, 24)) throw new OfpError("NXBRC_MUST_BE_ZERO");
   return { field: f, ofs, nBits };
@@ -580,7 +573,7 @@ const raws: RawDef[] = [
       const pktLen = body.u16();
       const ofs = body.u16();
       const r = new WireReader(bytes, 14, bytes.length, "OFPBMC_BAD_LEN");
-      const f = pullFieldHeader(r);
+      const f = pullFieldHeader(r).field;
       if (!isAllZeros(bytes, r.offset)) throw new OfpError("NXBRC_MUST_BE_ZERO");
       const dst = { field: f, ofs, nBits: 1 };
       checkDst(dst, undefined);
@@ -593,7 +586,7 @@ const raws: RawDef[] = [
     body: { kind: "struct", size: 24, variable: false },
     decode({ bytes }) {
       const r = new WireReader(bytes, 10, bytes.length, "OFPBMC_BAD_LEN");
-      return { type: "delete_field", field: pullFieldHeader(r) };
+      return { type: "delete_field", field: pullFieldHeader(r).field };
     },
   },
   {
@@ -677,7 +670,7 @@ export const metaFamily: Family = {
     set_tunnel: parseTunnel(false),
     set_tunnel64: parseTunnel(true),
     check_pkt_larger: parseCheckPktLarger,
-    delete_field: (arg) => ({ type: "delete_field", field: parseField(arg) }),
+    delete_field: (arg) => ({ type: "delete_field", field: parseFieldName(arg) }),
     push: parseStack("stack_push"),
     pop: parseStack("stack_pop"),
     dec_nsh_ttl: () => ({ type: "dec_nsh_ttl" }),

@@ -37,6 +37,6 @@ export {
 export { ofpactName } from "./registry.ts";
 export { instructionOf } from "./verify.ts";
 export { packetInReasonToString } from "./output.ts";
-export type { TableMap } from "./external.ts";
+export type { TableMap } from "../table_names.ts";
 export { type LearnedFlow, learnExecute, learnMask } from "./learn_execute.ts";
 export { loadSegments, makeRegLoad, makeSetField } from "./set_field.ts";

@@ -21,20 +21,19 @@ import {
   putPropU8,
 } from "../msg/props.ts";
 import { checkOutputPort, checkSrc, matchView } from "./check_util.ts";
+import { fieldFromHeader32, nxmHeader32, pullFieldHeader, putFieldHeader } from "../nxm_header.ts";
 import {
   formatPort,
-  formatSubfield,
   OFPP_CONTROLLER,
   OFPP_IN_PORT,
   OFPP_LOCAL,
   OFPP_MAX,
-  parseSubfield,
+  parsePort,
   portFromOfp11,
-  portFromString,
   portToOfp11,
-} from "./external.ts";
+} from "../port_text.ts";
+import { formatSubfield, parseSubfield } from "../subfield.ts";
 import type { ActionKind, Family, Parser } from "./kind.ts";
-import { fieldFromHeader32, nxmHeader32, pullFieldHeader, putFieldHeader } from "./external.ts";
 import { finishRaw, isAllZeros, nx, of, putRaw, type RawDef, startRaw } from "./raw.ts";
 import { hexDotted, KeyValueScanner, parseHexBytes, Strtok, strToU16, strToU32 } from "./text.ts";
 import {
@@ -89,7 +88,7 @@ const parseOutput: Parser = (arg, ps) => {
     const kv = new KeyValueScanner(arg);
     for (let e = kv.next(); e; e = kv.next()) {
       if (e.key === "port") {
-        const port = portFromString(e.value, ps.portMap);
+        const port = parsePort(e.value, ps.portMap);
         if (port === undefined) {
           throw new ParseError(`output to unknown truncate port: ${e.value}`);
         }
@@ -110,7 +109,7 @@ const parseOutput: Parser = (arg, ps) => {
     }
     return trunc;
   }
-  const port = portFromString(arg, ps.portMap);
+  const port = parsePort(arg, ps.portMap);
   if (port !== undefined) {
     return { type: "output", port, maxLen: port === OFPP_CONTROLLER ? 0xffff : 0 };
   }
@@ -354,7 +353,7 @@ const parseEnqueue: Parser = (arg, ps) => {
       `"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"`,
     );
   }
-  const port = portFromString(portText, ps.portMap);
+  const port = parsePort(portText, ps.portMap);
   if (port === undefined) throw new ParseError(`${portText}: enqueue to unknown port`);
   return { type: "enqueue", port, queue: strToU32(queueText) };
 };
@@ -492,7 +491,7 @@ const raws: RawDef[] = [
       const { ofs, nBits } = decodeOfsNbits(body.u16());
       const maxLen = body.u16();
       const r = new WireReader(bytes, 14, bytes.length, "OFPBMC_BAD_LEN");
-      const field = pullFieldHeader(r);
+      const field = pullFieldHeader(r).field;
       if (!isAllZeros(bytes, r.offset)) throw new OfpError("NXBRC_MUST_BE_ZERO");
       const src = { field, ofs, nBits };
       checkSrc(src, undefined);

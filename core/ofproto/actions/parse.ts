@@ -9,7 +9,8 @@
 import { ParseError } from "../errors.ts";
 import { P_ANY, P_OF15_UP, type Protocols } from "../protocols.ts";
 import { OFP11 } from "../fields.ts";
-import { portFromString, type PortMap, type TableMap } from "./external.ts";
+import { parsePort, type PortMap } from "../port_text.ts";
+import type { TableMap } from "../table_names.ts";
 import type { Outer, ParseState } from "./kind.ts";
 import { parserFor } from "./registry.ts";
 import { ofpactSize } from "./size.ts";
@@ -73,7 +74,7 @@ function parseList(text: string, st: State, allowInstructions: boolean, outer: O
       } else if (key.toLowerCase() === "apply_actions") {
         throw new ParseError("apply_actions is the default instruction");
       } else {
-        const port = portFromString(key, st.portMap);
+        const port = parsePort(key, st.portMap);
         if (port === undefined) throw new ParseError(`unknown action ${key}`);
         out.push({ type: "output", port, maxLen: 0 });
       }

@@ -5,7 +5,7 @@
 // flattens them. Also the OpenFlow action and instruction bitmaps of features replies. Pure.
 
 import { OFP10, OFP11, OFP13, OFP14 } from "../fields.ts";
-import { OFPP_CONTROLLER } from "./external.ts";
+import { OFPP_CONTROLLER } from "../port_text.ts";
 import type { InstructionType, Ofpact, OfpactType } from "./types.ts";
 import { instructionOf } from "./verify.ts";
 

@@ -7,13 +7,8 @@
 
 import { OfpError, ParseError } from "../errors.ts";
 import { isCtValid, matchView } from "./check_util.ts";
-import {
-  formatPort,
-  formatTable,
-  OFPP_IN_PORT,
-  portFromString,
-  tableFromString,
-} from "./external.ts";
+import { formatPort, OFPP_IN_PORT, parsePort } from "../port_text.ts";
+import { formatTable, tableFromString } from "../table_names.ts";
 import type { ActionKind, Family, Parser } from "./kind.ts";
 import { finishRaw, nx, putRaw, type RawDef, startRaw } from "./raw.ts";
 
@@ -28,7 +23,7 @@ const parseResubmit: Parser = (arg, ps) => {
   let inPort = OFPP_IN_PORT;
   const inPortText = piece(0);
   if (inPortText) {
-    const port = portFromString(inPortText, ps.portMap);
+    const port = parsePort(inPortText, ps.portMap);
     if (port === undefined) throw new ParseError(`${inPortText}: resubmit to unknown port`);
     inPort = port;
   }

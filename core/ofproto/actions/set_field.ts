@@ -25,16 +25,13 @@ import { WireReader, type WireWriter } from "../wire.ts";
 import { checkDst, checkSrc, matchView, prereqsOk, setVlanTci, vlanTci } from "./check_util.ts";
 import {
   fieldFromHeader32,
-  fieldFromName,
-  formatSubfield,
   nxmHeader32,
-  parseSubfield,
-  parseSubfieldPrefix,
-  pullEntry,
+  pullActionEntry,
   pullFieldHeader,
   putEntry,
   putFieldHeader,
-} from "./external.ts";
+} from "../nxm_header.ts";
+import { fieldByOwnName, formatSubfield, parseSubfield, parseSubfieldPrefix } from "../subfield.ts";
 import {
   bigOf,
   bitsAreZero,
@@ -106,7 +103,7 @@ export function loadSegments(a: OfpactOf<"set_field">): { dst: Subfield; value: 
 
 const parseSetField: Parser = (arg, ps) => {
   const { value, key } = splitArrow(arg);
-  const f = fieldFromName(key);
+  const f = fieldByOwnName(key);
   if (!f) throw new ParseError(`${key} is not a valid OXM field name`);
   if (!f.writable) throw new ParseError(`${key} is read-only`);
   const parsed = parseFieldValue(f, value, ps.portMap);
@@ -135,7 +132,7 @@ const parseLoad: Parser = (arg) => {
 // ---- encode ----
 
 function setFieldToNxast(a: OfpactOf<"set_field">, version: number, w: WireWriter): void {
-  if (a.raw === "reg_load2" || !nxmHeader32(a.field)) {
+  if (a.raw === "reg_load2" || !nxmHeader32(a.field) || a.field.variable) {
     const start = startRaw(w, version, "NXAST_RAW_REG_LOAD2");
     putEntry(w, a.field, 0, a.value, a.mask);
     finishRaw(w, start, 16);
@@ -315,8 +312,8 @@ function decodeMove(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const nBits = view.getUint16(at.nBits);
   const r = new WireReader(bytes, at.headers, bytes.length, "OFPBMC_BAD_LEN");
-  const src = { field: pullFieldHeader(r), ofs: view.getUint16(at.srcOfs), nBits };
-  const dst = { field: pullFieldHeader(r), ofs: view.getUint16(at.dstOfs), nBits };
+  const src = { field: pullFieldHeader(r).field, ofs: view.getUint16(at.srcOfs), nBits };
+  const dst = { field: pullFieldHeader(r).field, ofs: view.getUint16(at.dstOfs), nBits };
   if (!isAllZeros(bytes, r.offset)) throw new OfpError("NXBRC_MUST_BE_ZERO");
   checkSrc(src, undefined);
   checkDst(dst, undefined);
@@ -329,7 +326,7 @@ function decodeSetFieldAction(bytes: Uint8Array, mayMask: boolean): OfpactOf<"se
   const r = new WireReader(bytes, 4, bytes.length, "OFPBMC_BAD_LEN");
   let entry;
   try {
-    entry = pullEntry(r, mayMask);
+    entry = pullActionEntry(r, mayMask);
   } catch (e) {
     if (e instanceof OfpError && e.errorName === "OFPBMC_BAD_MASK") {
       throw new OfpError("OFPBAC_BAD_SET_MASK");
@@ -392,7 +389,7 @@ const raws: RawDef[] = [
     body: VAR(16),
     decode({ bytes }) {
       const r = new WireReader(bytes, 10, bytes.length, "OFPBMC_BAD_LEN");
-      const { field: f, value, mask } = pullEntry(r, true);
+      const { field: f, value, mask } = pullActionEntry(r, true);
       if (!isAllZeros(bytes, r.offset)) throw new OfpError("OFPBAC_BAD_SET_ARGUMENT");
       if (!f.writable) {
         actionsWarn(`destination field ${f.name} is not writable`);

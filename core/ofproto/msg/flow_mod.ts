@@ -19,6 +19,8 @@ import {
 } from "../../datapath/flow.ts";
 import { formatMatch } from "../match_text.ts";
 import type { Match } from "../match.ts";
+import type { TunMetadataMap } from "../tun_metadata.ts";
+import type { DecodeOptions } from "../actions/raw.ts";
 import { normalizeMatch } from "../match_normalize.ts";
 import { pullNxMatch, putNxMatch, putOxmMatch } from "../nx_match.ts";
 import { nxMatchToString } from "../nxm_header.ts";
@@ -167,6 +169,13 @@ export interface FlowModDecodeOptions {
   protocol?: Protocols;
   maxPort?: number;
   maxTable?: number;
+  /**
+   * The switch's TLV map: tun_metadata<n> must be mapped and takes its mapped length (see
+   * nx_match.ts). Without one, each match places its own fields, as ovs-ofctl does.
+   */
+  tunTable?: TunMetadataMap;
+  /** How actions are accepted (`enableDebug` for a switch run with --enable-dummy). */
+  actions?: DecodeOptions;
 }
 
 function ctTupleInconsistent(m: Match): boolean {
@@ -218,7 +227,7 @@ export function decodeFlowMod(msg: Uint8Array, opts: FlowModDecodeOptions = {}):
     const outGroup = r.u32();
     rawFlags = r.u16();
     const importance = r.u16();
-    match = pullOfp11Match(r).match;
+    match = pullOfp11Match(r, { tunTable: opts.tunTable }).match;
     if (
       command === OFPFC_ADD ||
       (version === OFP11 && (command === OFPFC_MODIFY || command === OFPFC_MODIFY_STRICT) &&
@@ -272,7 +281,7 @@ export function decodeFlowMod(msg: Uint8Array, opts: FlowModDecodeOptions = {}):
       const matchLen = r.u16();
       r.skip(6);
       const cookie = { cookie: 0n, mask: 0n };
-      match = pullNxMatch(r, matchLen, {}, cookie);
+      match = pullNxMatch(r, matchLen, { tunTable: opts.tunTable }, cookie);
       fm.cookie = cookie.cookie;
       fm.cookieMask = cookie.mask;
       if ((command & 0xff) === OFPFC_ADD && fm.cookieMask) {
@@ -299,7 +308,7 @@ export function decodeFlowMod(msg: Uint8Array, opts: FlowModDecodeOptions = {}):
   }
   if (ctTupleInconsistent(match)) throw new OfpError("OFPBAC_MATCH_INCONSISTENT");
   if (fm.command > OFPFC_DELETE_STRICT) throw new OfpError("OFPFMFC_BAD_COMMAND");
-  fm.ofpacts = pullInstructions(r, r.remaining, version);
+  fm.ofpacts = pullInstructions(r, r.remaining, version, opts.actions);
   fm.flags = decodeFlowModFlags(rawFlags, fm.command, version);
   if (fm.flags & OFPUTIL_FF_EMERG) {
     throw new OfpError(

@@ -26,7 +26,7 @@ import {
   type Protocols,
 } from "../protocols.ts";
 import { strToU16, strToU64, strToUint } from "../actions/text.ts";
-import { tableFromString } from "../actions/external.ts";
+import { tableFromString } from "../table_names.ts";
 import {
   encodeFlowMod,
   type FlowMod,

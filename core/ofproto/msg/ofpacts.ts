@@ -13,6 +13,7 @@ import {
   checkActions,
   decodeActions,
   decodeInstructions,
+  type DecodeOptions,
   encodeActions,
   encodeInstructions,
   formatActions,
@@ -50,9 +51,14 @@ export interface ActionCheckOptions {
  * not a multiple of 8 or exceeds what is left). `len` may be negative or huge, as upstream's
  * unsigned arithmetic makes it, and then fails the same way.
  */
-export function pullActions(r: WireReader, len: number, version: number): Ofpact[] {
+export function pullActions(
+  r: WireReader,
+  len: number,
+  version: number,
+  options: DecodeOptions = {},
+): Ofpact[] {
   checkActionsLength(r, len);
-  return decodeActions(r.bytes(len), version);
+  return decodeActions(r.bytes(len), version, options);
 }
 
 function checkActionsLength(r: WireReader, len: number): void {
@@ -75,12 +81,17 @@ function checkActionsLength(r: WireReader, len: number): void {
 }
 
 /** ofpacts_pull_openflow_instructions (actions for OpenFlow 1.0; OFPBIC_BAD_LEN for 1.1+). */
-export function pullInstructions(r: WireReader, len: number, version: number): Ofpact[] {
+export function pullInstructions(
+  r: WireReader,
+  len: number,
+  version: number,
+  options: DecodeOptions = {},
+): Ofpact[] {
   if (version === OFP10) {
     // OpenFlow 1.0 carries instructions as Nicira actions: the actions' checks, every
     // instruction allowed.
     checkActionsLength(r, len);
-    return decodeInstructions(r.bytes(len), version);
+    return decodeInstructions(r.bytes(len), version, options);
   }
   if (len < 0 || len % 8 !== 0) {
     log.rateLimited(
@@ -99,7 +110,7 @@ export function pullInstructions(r: WireReader, len: number, version: number): O
     );
     throw new OfpError("OFPBIC_BAD_LEN");
   }
-  return decodeInstructions(r.bytes(len), version);
+  return decodeInstructions(r.bytes(len), version, options);
 }
 
 /** ofpacts_put_openflow_instructions. */

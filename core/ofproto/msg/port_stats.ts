@@ -142,9 +142,9 @@ function pullOfp14(r: WireReader): PortStats {
       readCounters(new WireReader(p.raw, 16), ps.stats, RFC2819_COUNTERS);
     } else if (p.type === INTEL_CUSTOM) {
       const e = new WireReader(p.raw, 0, p.raw.length, "OFPBPC_BAD_LEN");
-      e.skip(12);
+      // intel_port_custom_stats: the property header, 2 bytes of pad, then the count.
+      e.skip(14);
       const n = e.u16();
-      e.skip(2);
       ps.custom = [];
       for (let i = 0; i < n; i++) {
         const nameLen = e.u8();
@@ -234,7 +234,7 @@ export function appendPortStats(reply: MultipartReply, ps: PortStats): void {
       propEnd(w, p);
       if (ps.custom.length) {
         p = propStart(w, INTEL_CUSTOM);
-        w.u16(ps.custom.length).zeros(2);
+        w.zeros(2).u16(ps.custom.length);
         for (const c of ps.custom) {
           const n = Math.min(c.name.length, 255);
           w.u8(n);

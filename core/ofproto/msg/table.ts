@@ -10,7 +10,7 @@
 
 import { OfpError } from "../errors.ts";
 import { FIELDS, OFP10, OFP11, OFP12, OFP13, OFP14, OFP15 } from "../fields.ts";
-import { pullHeader, putFieldHeader } from "../nxm_header.ts";
+import { lookupHeader, pullRawHeader, putFieldHeader } from "../nxm_header.ts";
 import { WireReader, type WireWriter } from "../wire.ts";
 import type { MultipartReply } from "./multipart.ts";
 import { ofpactBitmapFromOpenflow, ofpactBitmapToOpenflow } from "./ofpact_bitmap.ts";
@@ -375,27 +375,43 @@ function parseNextTables(payload: Uint8Array): bigint {
   return next;
 }
 
+/** Field ids collected into 32-bit words, turned into a bigint bitmap once at the end. */
+function bitmapOf(words: Uint32Array): bigint {
+  let out = 0n;
+  for (let i = words.length - 1; i >= 0; i--) out = (out << 32n) | BigInt(words[i]!);
+  return out;
+}
+
+const exactWords = new Uint32Array(Math.ceil(FIELDS.length / 32));
+const maskedWords = new Uint32Array(Math.ceil(FIELDS.length / 32));
+
+/**
+ * upstream's parse_oxms: the fields a property names, exact and masked. With `loose`, headers of
+ * unknown fields are skipped (without building an error for each: a switch's reply lists them
+ * by the hundred).
+ */
 function parseOxms(
   payload: Uint8Array,
   loose: boolean,
   allowMask: boolean,
 ): { exact: bigint; masked: bigint } {
-  let exact = 0n;
-  let masked = 0n;
-  const r = new WireReader(payload);
+  exactWords.fill(0);
+  maskedWords.fill(0);
+  const r = new WireReader(payload, 0, payload.length, "OFPBMC_BAD_LEN");
+  let anyMasked = false;
   while (r.remaining > 0) {
-    try {
-      const { header, field } = pullHeader(r);
-      if (!field) continue;
-      const bit = 1n << BigInt(field.id);
-      if (header.hasMask) masked |= bit;
-      else exact |= bit;
-    } catch (e) {
-      if (!(e instanceof OfpError) || e.errorName !== "OFPBMC_BAD_FIELD" || !loose) throw e;
+    const header = pullRawHeader(r);
+    const field = lookupHeader(header).code?.field;
+    if (!field) {
+      if (!loose) throw new OfpError("OFPBMC_BAD_FIELD", "unknown OXM field");
+      continue;
     }
+    const words = header.hasMask ? maskedWords : exactWords;
+    words[field.id >>> 5] = (words[field.id >>> 5]! | (1 << (field.id & 31))) >>> 0;
+    if (header.hasMask) anyMasked = true;
   }
-  if (!allowMask && masked) throw new OfpError("OFPBMC_BAD_MASK");
-  return { exact, masked };
+  if (!allowMask && anyMasked) throw new OfpError("OFPBMC_BAD_MASK");
+  return { exact: bitmapOf(exactWords), masked: bitmapOf(maskedWords) };
 }
 
 const REQUIRED = (1 << 0) | (1 << 2) | (1 << 4) | (1 << 6) | (1 << 8) | (1 << 10) | (1 << 12) |

@@ -8,7 +8,7 @@
 import { ParseError } from "../errors.ts";
 import { FIELDS, OFP11, OFP12, OFP13, OFP14, OFP15 } from "../fields.ts";
 import { strToInt, Strtok } from "../actions/text.ts";
-import { tableFromString } from "../actions/external.ts";
+import { tableFromString } from "../table_names.ts";
 import { formatOfpactBitmap } from "./ofpact_bitmap.ts";
 import { formatTable, type TableNames } from "./ports.ts";
 import {

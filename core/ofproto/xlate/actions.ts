@@ -738,6 +738,9 @@ function xlateOne(
       break;
     }
     case "meter":
+      // xlate_meter_action: the datapath meter flow-mod checking put into the action.
+      if (a.providerMeterId !== 0xffffffff) ctx.emit({ type: "meter", id: a.providerMeterId });
+      break;
     case "sample":
       break;
     case "clone":

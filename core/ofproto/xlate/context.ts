@@ -102,6 +102,9 @@ export interface NormalLearn {
   readonly isGratArp: boolean;
 }
 
+/** Counts packets a translation handled, with the datapath's statistics for them. */
+export type StatsSink = (packets: number, bytes: number) => void;
+
 export interface GroupHit {
   readonly group: XlateGroup;
   /** The bucket used (select, ff), or undefined for all/indirect (every bucket). */
@@ -212,6 +215,11 @@ export class XlateCtx {
   normalLearns: NormalLearn[] = [];
   recircIds: number[] = [];
   avoidCaching = false;
+  /**
+   * Where the packets of this translation are to be counted besides rules and groups (mirrors,
+   * bond buckets: upstream's XC_MIRROR and XC_BOND xlate cache entries).
+   */
+  statsSinks: StatsSink[] = [];
 
   // ---- Scratch ----
   /** Saved copies of flows (strictly nested saves reuse these buffers). */
@@ -287,6 +295,7 @@ export class XlateCtx {
     this.normalLearns = [];
     this.recircIds = [];
     this.avoidCaching = false;
+    this.statsSinks = [];
     this.trace = undefined;
     this.recircQueue = undefined;
     this.packet = undefined;

@@ -18,7 +18,7 @@ import {
   newXVlan,
   outputNormal,
 } from "./normal.ts";
-import type { XlateBundle } from "./view.ts";
+import type { XlateBundle, XlateMirror } from "./view.ts";
 import { maskVlanTci } from "./xflow.ts";
 
 /** mirror_packet: `mirrors` are the candidate mirrors of `bundle` (ingress or egress). */
@@ -31,6 +31,8 @@ export function mirrorPacket(ctx: XlateCtx, bundle: XlateBundle, mirrors: number
 
   const bridge = ctx.bridge;
   mirrors &= ~ctx.mirrors;
+  // The mirrors really sent to, for their statistics (upstream's used_mirrors).
+  let used: XlateMirror[] | undefined;
   while (mirrors) {
     const bit = mirrors & -mirrors;
     const m = bridge.mirror(31 - Math.clz32(bit));
@@ -43,6 +45,7 @@ export function mirrorPacket(ctx: XlateCtx, bundle: XlateBundle, mirrors: number
       mirrors &= ~bit;
       continue;
     }
+    (used ??= []).push(m);
     // Recorded before the outputs, so that they do not mirror to the same place again.
     ctx.mirrors = (ctx.mirrors | m.dupMirrors) >>> 0;
     ctx.mirrorSnaplen = m.snaplen;
@@ -58,6 +61,12 @@ export function mirrorPacket(ctx: XlateCtx, bundle: XlateBundle, mirrors: number
     }
     mirrors &= ~ctx.mirrors;
     ctx.mirrorSnaplen = 0;
+  }
+  if (used) {
+    const sent = used;
+    ctx.statsSinks.push((packets, bytes) => {
+      for (const m of sent) m.credit?.(packets, bytes);
+    });
   }
 }
 

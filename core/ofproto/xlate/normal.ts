@@ -11,6 +11,7 @@
 import {
   ETH_TYPE_ARP,
   ETH_TYPE_VLAN_8021Q,
+  FLOW_WORDS,
   VLAN_CFI,
   VLAN_PCP_MASK,
   VLAN_VID_MASK,
@@ -245,6 +246,13 @@ export function outputNormal(ctx: XlateCtx, out: XlateBundle, x: XVlan): void {
     if (r && r.recircId) bondRecirc = { ...r, lbOutput: out.bond.useLbOutput };
     port = out.bond.chooseOutput(ctx.flow, bondRecirc ? undefined : ctx.wc, outX[0].vid);
     if (!port) return;
+    // Without recirculation the bond balances by what translations report (bond_account).
+    const bond = out.bond;
+    if (!bondRecirc && bond.account) {
+      const flow = ctx.flow.slice(0, FLOW_WORDS);
+      const vid = outX[0].vid;
+      ctx.statsSinks.push((_packets, bytes) => bond.account!(flow, vid, bytes));
+    }
   }
   if (!port) return;
   const f = ctx.flow;

@@ -44,7 +44,16 @@ import {
   type XlatePort,
 } from "./view.ts";
 import { bundleExecute } from "./selection.ts";
-import { clearConntrack, IP_DSCP_MASK, isStp, nwTos, setNwTos, XW_VLAN2 } from "./xflow.ts";
+import {
+  clearConntrack,
+  IP_DSCP_MASK,
+  isStp,
+  nwTos,
+  rawDlType,
+  setNwTos,
+  XW_VLAN2,
+} from "./xflow.ts";
+import { SLOW_LACP } from "./commit.ts";
 import { formatSubfield } from "../subfield.ts";
 
 export const OFPP_IN_PORT = 0xfff8;
@@ -121,6 +130,22 @@ function outputAllowed(ctx: XlateCtx, port: XlatePort | undefined): port is Xlat
 /** may_receive. */
 export function mayReceive(ctx: XlateCtx, port: XlatePort): boolean {
   return !(port.config & (isStp(ctx.flow) ? PC_NO_RECV_STP : PC_NO_RECV));
+}
+
+/** The slow-protocols Ethertype (ETH_TYPE_LACP). */
+const ETH_TYPE_LACP = 0x8809;
+
+/**
+ * process_special: a packet for one of the slow path's own protocols on `port` — LACP on a
+ * bundle that runs it — is handed to that protocol instead of the tables. Returns true when it
+ * was (the flow is then slow-pathed).
+ */
+export function processSpecial(ctx: XlateCtx, port: XlatePort | undefined): boolean {
+  const lacp = port?.bundle?.lacp;
+  if (!port || !lacp || rawDlType(ctx.flow) !== ETH_TYPE_LACP) return false;
+  if (ctx.packet) lacp.processPacket(port, ctx.packet);
+  ctx.slow |= SLOW_LACP;
+  return true;
 }
 
 /** A balance-tcp bond's recirculation, which takes the place of an output (xlate_bond_recirc). */
@@ -214,7 +239,6 @@ export function patchPortOutput(
   outDev: XlatePort,
   isLastAction: boolean,
 ): void {
-  void inDev;
   const flow = ctx.flow;
   const oldFlow = ctx.save(flow);
   const oldWc = ctx.save(ctx.wc);
@@ -245,11 +269,24 @@ export function patchPortOutput(
   if (independentMirrors) ctx.mirrors = 0;
   ctx.bridge = peerBridge;
 
-  if (mayReceive(ctx, outDev)) {
+  if (!processSpecial(ctx, outDev) && mayReceive(ctx, outDev)) {
     const h = theHooks();
     xlateTableAction(ctx, outDev.ofport, 0, true, true, false, isLastAction, h.cloneActions);
     if (!ctx.freezing) xlateActionSet(ctx, h.doActions);
     if (ctx.freezing) finishFreezing(ctx);
+  }
+
+  // The patch netdevs count what crosses them (out of one, into the other), now and whenever
+  // the megaflow's statistics come in.
+  const txStats = inDev.vportStats;
+  const rxStats = outDev.vportStats;
+  if (txStats && rxStats) {
+    ctx.statsSinks.push((packets, bytes) => {
+      txStats.txPackets += packets;
+      txStats.txBytes += bytes;
+      rxStats.rxPackets += packets;
+      rxStats.rxBytes += bytes;
+    });
   }
 
   ctx.trace = oldTrace;

@@ -140,6 +140,15 @@ export class RecircTable {
       found.refcount++;
       return found.id;
     }
+    const id = this.#newId();
+    const node: RecircNode = { id, state, refcount: 1 };
+    this.#byId.set(id, node);
+    this.#byState.set(key, node);
+    this.#keys.set(node, key);
+    return id;
+  }
+
+  #newId(): number {
     let id: number;
     for (;;) {
       id = this.#nextId++;
@@ -148,12 +157,18 @@ export class RecircTable {
         this.#nextId = RECIRC_POOL_STATIC_IDS + 1;
         id = this.#nextId++;
       }
-      if (!this.#byId.has(id)) break;
+      if (!this.#byId.has(id)) return id;
     }
+  }
+
+  /**
+   * recirc_alloc_id__: a new ID for `state` even if an equal state is live (a bond's own
+   * recirculation, which must not be shared with another bond's).
+   */
+  allocUnique(state: FrozenState): number {
+    const id = this.#newId();
     const node: RecircNode = { id, state, refcount: 1 };
     this.#byId.set(id, node);
-    this.#byState.set(key, node);
-    this.#keys.set(node, key);
     return id;
   }
 

@@ -12,6 +12,7 @@
 // the ports) keyed by the array.
 
 import type { FlowWords } from "../../datapath/flow.ts";
+import type { Packet } from "../../datapath/packet.ts";
 import type { Ofpact } from "../actions/types.ts";
 import type { Field } from "../fields.ts";
 import type { Match } from "../match.ts";
@@ -84,6 +85,8 @@ export interface XlatePort {
    * byte's DSCP position ((dscp << 2) & 0xfc). Undefined or empty: none.
    */
   readonly queueDscp?: ReadonlyMap<number, number> | undefined;
+  /** A patch port's netdev counters, which translation feeds (netdev_vport_inc_rx/tx). */
+  readonly vportStats?: { rxPackets: number; rxBytes: number; txPackets: number; txBytes: number };
 }
 
 /**
@@ -109,6 +112,20 @@ export interface XlateBond {
   recirculation(mayLearn: boolean): { recircId: number; hashBasis: number } | undefined;
   /** other_config:lb-output-action: lb_output(id) instead of hash + recirc. */
   readonly useLbOutput: boolean;
+  /**
+   * bond_account: `bytes` more were sent for `flow` in `vlan` through chooseOutput (without
+   * recirculation), for rebalancing. Translation reports it with the packets' statistics.
+   */
+  account?(flow: FlowWords, vlan: number, bytes: number): void;
+}
+
+/**
+ * A bundle's LACP as translation sees it (upstream's process_special for ETH_TYPE_LACP): the
+ * slow path hands it the PDUs received on the bundle's members.
+ */
+export interface XlateLacp {
+  /** lacp_process_packet for `packet` received on `port` (a member of the bundle). */
+  processPacket(port: XlatePort, packet: Packet): void;
 }
 
 /** A Port row's VLAN configuration (upstream's xbundle). */
@@ -132,6 +149,8 @@ export interface XlateBundle {
   readonly ports: readonly XlatePort[];
   /** The bond, for a bundle of more than one interface. */
   readonly bond?: XlateBond | undefined;
+  /** The bundle's LACP, when its Port has lacp=active or passive. */
+  readonly lacp?: XlateLacp | undefined;
   /** Bits (XlateMirror.index) of the mirrors selecting packets received on this bundle. */
   readonly srcMirrors: number;
   /** Bits of the mirrors selecting packets sent on this bundle. */
@@ -160,6 +179,8 @@ export interface XlateMirror {
   readonly outVlan: number;
   /** snaplen: bytes of each mirrored packet to keep (0: all). */
   readonly snaplen: number;
+  /** mirror_update_stats: the packets a translation sent to this mirror. */
+  credit?(packets: number, bytes: number): void;
 }
 
 /** OFPP_ANY and OFPG_ANY: "no watch port / group". */
@@ -237,4 +258,6 @@ export interface XlateBridge {
   readonly fragHandling: FragHandling;
   /** Whether OFPP_NORMAL forwards BPDUs (other_config:forward-bpdu). */
   readonly forwardBpdu: boolean;
+  /** In-band control is on: DHCP replies also go to the local port. */
+  readonly hasInBand: boolean;
 }

@@ -44,6 +44,7 @@ import {
   type GroupHit,
   type LearnedFlow,
   type NormalLearn,
+  type StatsSink,
   type TraceFormatter,
   type TraceRecirc,
   XLATE_ERROR_CODES,
@@ -51,7 +52,7 @@ import {
   type XlateError,
 } from "./context.ts";
 import { finishFreezing } from "./freeze.ts";
-import { mayReceive } from "./output.ts";
+import { composeOutputAction, mayReceive, processSpecial } from "./output.ts";
 import { mirrorIngressPacket } from "./mirror.ts";
 import { frozenMetadataToFlow, type FrozenState, type RecircTable } from "./rid.ts";
 import { lookupFromTable, OFPP_UNSET, reportTable, writeActions, xlateActionSet } from "./table.ts";
@@ -148,6 +149,8 @@ export interface XlateResult {
   /** Recirculation IDs referenced; the caller releases them (RecircTable.unref) when done. */
   readonly recircIds: readonly number[];
   readonly avoidCaching: boolean;
+  /** Further places to count the packets in (mirrors, bond buckets); call with their stats. */
+  readonly statsSinks: readonly StatsSink[];
 }
 
 function uuidEquals(a: Uint8Array, b: Uint8Array): boolean {
@@ -280,7 +283,10 @@ export class Xlator {
         ctx.rules.push(found.rule);
         reportTable(ctx, found.rule, ctx.tableId);
       }
-      if (inPort?.bundle?.mirrorOut) {
+      if (!ctx.thawing && processSpecial(ctx, inPort)) {
+        // The slow path's protocols took the packet; frozen packets were handled before.
+        mirrorIngressPacket(ctx);
+      } else if (inPort?.bundle?.mirrorOut) {
         ctx.reportError(
           `dropping packet received on port ${inPort.bundle.name}, which is reserved exclusively for mirroring`,
         );
@@ -299,6 +305,7 @@ export class Xlator {
           if (ctx.freezing) finishFreezing(ctx);
         }
       }
+      if (ctx.error === "OK" && !ctx.freezing) dhcpToLocalForInBand(ctx, flow, wc);
       if (ctx.error === "OK") {
         if (ctx.outBytes > 0xffff - 4) {
           ctx.slow |= SLOW_ACTION;
@@ -339,6 +346,7 @@ export class Xlator {
       normalLearns: ctx.normalLearns,
       recircIds: ctx.recircIds,
       avoidCaching: ctx.avoidCaching,
+      statsSinks: ctx.statsSinks,
     };
   }
 
@@ -399,4 +407,26 @@ export function actionsSize(actions: readonly DpAction[]): number {
   let n = 0;
   for (const a of actions) n += dpActionNlSize(a);
   return n;
+}
+
+const OFPP_LOCAL_PORT = 0xfffe;
+
+/**
+ * In-band control must not let the flow table keep DHCP replies from the local port
+ * (in_band_must_output_to_local_port): a fully translated one that does not already go there is
+ * sent there too.
+ */
+function dhcpToLocalForInBand(ctx: XlateCtx, flow: Uint32Array, wc: Uint32Array): void {
+  const bridge = ctx.bridge;
+  if (!bridge.hasInBand) return;
+  const isDhcpReply = flow[W_DL_TYPE_VLAN]! >>> 16 === 0x0800 && flow[W_NW_MISC]! >>> 24 === 17 &&
+    flow[W_TP]! === ((67 << 16) | 68) >>> 0;
+  if (!isDhcpReply) return;
+  const local = bridge.port(OFPP_LOCAL_PORT)?.odpPort;
+  if (ctx.top.some((a) => a.type === "output" && a.port === local)) return;
+  wc[W_NW_MISC] = (wc[W_NW_MISC]! | 0xff000000) >>> 0;
+  wc[W_TP] = 0xffffffff;
+  wc[W_DL_TYPE_VLAN] = (wc[W_DL_TYPE_VLAN]! | 0xffff0000) >>> 0;
+  ctx.report("detail", "outputting DHCP packet to local port for in-band control");
+  composeOutputAction(ctx, OFPP_LOCAL_PORT, false, false);
 }
