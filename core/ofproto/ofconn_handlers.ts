@@ -43,7 +43,8 @@ import {
   OFPQ_ALL,
   QueueConfigReply,
 } from "./msg/queue.ts";
-import { decodeTlvTableMod, encodeTlvTableReply } from "./msg/tlv_table.ts";
+import { decodeTlvTableMod, encodeTlvTableReply, TUN_METADATA_NUM_OPTS } from "./msg/tlv_table.ts";
+import { TUN_METADATA_OPTS_BYTES } from "../datapath/flow.ts";
 import { decodeCtFlush, decodeCtFlushZone } from "./msg/ct.ts";
 import type { Ofconn } from "./ofconn.ts";
 import type { Ofproto } from "./ofproto.ts";
@@ -337,11 +338,17 @@ function handleGetAsync(ctx: HandlerContext): void {
 
 function handleTlvTableMod(ctx: HandlerContext): void {
   rejectSecondary(ctx.conn);
-  ctx.host.ofproto.tunMetadata.modify(decodeTlvTableMod(ctx.message));
+  const mod = decodeTlvTableMod(ctx.message);
+  const ofproto = ctx.host.ofproto;
+  ofproto.tunMetadata = ofproto.tunMetadata.apply(mod.command, mod.mappings);
 }
 
 function handleTlvTableRequest(ctx: HandlerContext): void {
-  const reply = ctx.host.ofproto.tunMetadata.reply();
+  const reply = {
+    maxOptionSpace: TUN_METADATA_OPTS_BYTES,
+    maxFields: TUN_METADATA_NUM_OPTS,
+    mappings: ctx.host.ofproto.tunMetadata.mappings(),
+  };
   ctx.reply(encodeTlvTableReply(reply, ctx.raw.version, ctx.raw.xid));
 }
 

@@ -6,7 +6,7 @@
 // ofproto_dpif.ts, and both call in here. Promises: `ports()` and `bundles()` return a new array
 // whenever their set changes (xlate caches per array), in creation order.
 
-import { TunMetadataTable } from "./tun_metadata_table.ts";
+import { TunTable } from "./tun_metadata.ts";
 import type { Ofpact } from "./actions/types.ts";
 import type { Conjunction } from "./classifier.ts";
 import { field } from "./fields.ts";
@@ -187,8 +187,8 @@ export class Ofproto implements XlateBridge {
   electionId: bigint | undefined = undefined;
   /** In-band control is on (translation then sends DHCP replies to the local port too). */
   hasInBand = false;
-  /** Geneve option to tun_metadata<n> mappings (NXT_TLV_TABLE_MOD). */
-  readonly tunMetadata = new TunMetadataTable();
+  /** Geneve option to tun_metadata<n> mappings (NXT_TLV_TABLE_MOD replaces it whole). */
+  tunMetadata = new TunTable();
   /** Set by the connection manager: an OpenFlow < 1.3 controller wants misses. */
   packetInOnMiss = false;
   missRule!: Rule;

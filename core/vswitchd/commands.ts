@@ -245,7 +245,9 @@ export function registerVswitchdCommands(host: CommandHost, enableDummy: boolean
       (args) => {
         try {
           const reply = dummyReceiveCommand(args);
-          host.settle();
+          // The frames are switched before the reply; the revalidation they may call for
+          // (a MAC learned) runs as upstream's thread would, soon, not before this reply.
+          host.datapaths.poll();
           return reply;
         } catch (error) {
           throw new UnixctlError(error instanceof Error ? error.message : String(error));

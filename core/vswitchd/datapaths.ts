@@ -38,6 +38,9 @@ export class Datapaths {
   /** A change asked for revalidation; it runs as soon as the current work is done. */
   #revalidationDue = false;
   #revalidationTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last revalidation ended and what it cost (ms, performance.now()). */
+  #lastRevalidationEnd = 0;
+  #lastRevalidationCost = 0;
 
   constructor(hooks: BackerHooks) {
     this.#hooks = hooks;
@@ -119,10 +122,17 @@ export class Datapaths {
   #scheduleRevalidation(): void {
     this.#revalidationDue = true;
     if (this.#revalidationTimer !== undefined) return;
+    // Changes that keep coming (new MACs under traffic) would otherwise buy one full dump each:
+    // the next one waits as long as the last one took, so revalidation takes at most half of
+    // the main thread, as upstream's runs on a thread of its own beside the handlers.
+    const wait = Math.max(
+      0,
+      this.#lastRevalidationEnd + this.#lastRevalidationCost - performance.now(),
+    );
     this.#revalidationTimer = setTimeout(() => {
       this.#revalidationTimer = undefined;
       this.#runDueRevalidation();
-    }, 0);
+    }, wait);
   }
 
   #runDueRevalidation(): void {
@@ -179,9 +189,12 @@ export class Datapaths {
       this.#stopRevalidator = undefined;
       this.#ensureTimer();
     }
+    const start = performance.now();
     this.poll();
     for (const backer of this.backers.values()) backer.revalidate(force);
     this.afterRevalidate?.();
+    this.#lastRevalidationEnd = performance.now();
+    this.#lastRevalidationCost = this.#lastRevalidationEnd - start;
   }
 
   /** Marks every backer's translations stale (tables, ports or MACs changed). */

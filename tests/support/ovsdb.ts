@@ -42,10 +42,38 @@ export async function startOvsdbServer(
     remote: `unix:${dir}/db.sock`,
     db,
     async stop() {
+      await reapVswitchd(dir);
       await run("ovs-appctl", ["-t", "ovsdb-server", "exit"], env);
       await Deno.remove(dir, { recursive: true });
     },
   };
+}
+
+/** Whether `pid` runs (a zombie, exited but not yet reaped, does not). */
+export async function processAlive(pid: number): Promise<boolean> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return stat !== "" && state !== "Z";
+}
+
+/**
+ * An ovs-vswitchd whose pidfile is in `dir` and that is still running (its `exit` was never sent,
+ * or, as Debian's 3.1 sometimes does on the dummy datapath, it hung on the way out) gets two
+ * seconds more and then SIGKILL, so no test leaves a daemon behind once its directory is gone.
+ */
+async function reapVswitchd(dir: string): Promise<void> {
+  const text = await Deno.readTextFile(`${dir}/ovs-vswitchd.pid`).catch(() => "");
+  const pid = Number(text.trim());
+  if (!pid) return;
+  const alive = () => processAlive(pid);
+  for (let i = 0; i < 40 && (await alive()); i++) await new Promise((r) => setTimeout(r, 50));
+  if (await alive()) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Gone meanwhile.
+    }
+  }
 }
 
 /** Replaces UUIDs (and their ovs-vsctl short forms) so outputs of two servers compare. */

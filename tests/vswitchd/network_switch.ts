@@ -6,7 +6,7 @@
 // bed (tests/support/netns.ts) removes namespaces and links.
 
 import { NetTestBed } from "../support/netns.ts";
-import { startOvsdbServer, type TestServer } from "../support/ovsdb.ts";
+import { processAlive, startOvsdbServer, type TestServer } from "../support/ovsdb.ts";
 import { run, runOvs, type RunResult } from "../support/run.ts";
 import { firstReason, needPrograms, type SkipReason } from "../support/skip.ts";
 import { needTun } from "../support/netns.ts";
@@ -54,33 +54,66 @@ function expectOk(what: string, r: RunResult): string {
 
 let switches = 0;
 
-/** Starts our daemons with no bridge yet. */
-export async function startNetSwitch(): Promise<NetSwitch> {
+/**
+ * A whole switch on the netdev datapath owns the host's one `ovs-netdev` tap device (upstream's
+ * name, the same for ours and Debian's), so the test files that start one take turns through
+ * this lock; it is released when the switch stops, or by the kernel if the process dies.
+ */
+const DATAPATH_LOCK = "/tmp/ovs-deno-netdev-datapath.lock";
+
+async function lockDatapath(): Promise<Deno.FsFile> {
+  const file = await Deno.open(DATAPATH_LOCK, { create: true, write: true });
+  await file.lock(true);
+  return file;
+}
+
+function unlockDatapath(file: Deno.FsFile): void {
+  try {
+    file.unlockSync();
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Starts the daemons, ours or (for comparisons) Debian's ovsdb-server and ovs-vswitchd, with no
+ * bridge yet.
+ */
+export async function startNetSwitch(which: "ours" | "real" = "ours"): Promise<NetSwitch> {
+  const lock = await lockDatapath();
   const bed = NetTestBed.create();
-  const server = await startOvsdbServer("ours");
+  let server: TestServer;
+  try {
+    server = await startOvsdbServer(which);
+  } catch (e) {
+    unlockDatapath(lock);
+    throw e;
+  }
   const env = server.env;
   const serial = switches++;
   const subnet = `10.${100 + ((Deno.pid >> 8) % 40)}.${(Deno.pid + serial * 17) % 250}`;
   const stopDaemons = async () => {
+    const pid = (await Deno.readTextFile(`${server.dir}/ovs-vswitchd.pid`).catch(() => "")).trim();
     await run("ovs-appctl", ["-t", "ovs-vswitchd", "exit"], env);
+    // The next switch can open the datapath's tap device only once this process has gone.
+    for (let i = 0; pid && i < 100 && (await processAlive(Number(pid))); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await server.stop().catch(() => undefined);
   };
   try {
     expectOk("ovs-vsctl init", await run("ovs-vsctl", ["--no-wait", "init"], env));
+    const daemonArgs = ["--detach", "--no-chdir", "--pidfile", "--log-file", "-vconsole:off"];
     expectOk(
-      "our ovs-vswitchd",
-      await runOvs([
-        "ovs-vswitchd",
-        "--detach",
-        "--no-chdir",
-        "--pidfile",
-        "--log-file",
-        "-vconsole:off",
-      ], env),
+      `${which} ovs-vswitchd`,
+      which === "ours"
+        ? await runOvs(["ovs-vswitchd", ...daemonArgs], env)
+        : await run("ovs-vswitchd", daemonArgs, env),
     );
   } catch (e) {
     await stopDaemons();
     await bed.destroy();
+    unlockDatapath(lock);
     throw e;
   }
   const tool = async (name: string, args: string[]) =>
@@ -114,8 +147,12 @@ export async function startNetSwitch(): Promise<NetSwitch> {
     },
     log: () => Deno.readTextFile(`${server.dir}/ovs-vswitchd.log`).catch(() => ""),
     async stop() {
-      await stopDaemons();
-      await bed.destroy();
+      try {
+        await stopDaemons();
+        await bed.destroy();
+      } finally {
+        unlockDatapath(lock);
+      }
     },
   };
   return sw;
