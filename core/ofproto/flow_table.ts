@@ -86,6 +86,12 @@ export class OfTable {
   vacancyDown = 0;
   vacancyUp = 0;
   vacancyEvent: "up" | "down" | undefined;
+  /**
+   * False only when a walk found no rule with a timeout and none has been inserted since, so
+   * that expiry and eviction skip tables of permanent rules (a 100k-rule table would otherwise
+   * be walked at every revalidation).
+   */
+  mayExpire = false;
   readonly: boolean;
   miss: TableMissConfig = "default";
   /** Packets looked up and matched, for table stats. */
@@ -184,9 +190,13 @@ export class FlowTables {
         const cls = this.tables[entry.rule.tableId]!.cls;
         if (entry.op === "insert") {
           cls.remove(entry.rule.cr);
-          if (entry.displaced) cls.insert(entry.displaced.cr);
+          if (entry.displaced) {
+            cls.insert(entry.displaced.cr);
+            noteTimeouts(this.tables[entry.rule.tableId]!, entry.displaced);
+          }
         } else {
           cls.insert(entry.rule.cr);
+          noteTimeouts(this.tables[entry.rule.tableId]!, entry.rule);
           entry.rule.removedReason = -1;
         }
       }
@@ -200,7 +210,9 @@ export class FlowTables {
   }
 
   #insertRule(rule: Rule): void {
-    const displaced = this.tables[rule.tableId]!.cls.insert(rule.cr)?.payload;
+    const table = this.tables[rule.tableId]!;
+    noteTimeouts(table, rule);
+    const displaced = table.cls.insert(rule.cr)?.payload;
     this.#journal?.push({ op: "insert", rule, displaced });
   }
 
@@ -440,13 +452,16 @@ export class FlowTables {
   expire(now: number): number {
     const due: [Rule, number][] = [];
     for (const table of this.tables) {
-      if (table.count === 0) continue;
+      if (table.count === 0 || !table.mayExpire) continue;
+      let timed = 0;
       table.cls.forEach((cr) => {
         const rule = cr.payload;
         if (!rule.idleTimeout && !rule.hardTimeout) return;
+        timed++;
         const reason = rule.expiry(now);
         if (reason >= 0) due.push([rule, reason]);
       });
+      if (timed === 0) table.mayExpire = false;
     }
     for (const [rule, reason] of due) this.#remove(rule, reason);
     if (due.length) this.#options.events?.changed?.();
@@ -459,7 +474,7 @@ export class FlowTables {
    * units), as its eviction groups order them (simplified to one group).
    */
   #chooseEviction(table: OfTable): Rule | undefined {
-    if (!table.evict) return undefined;
+    if (!table.evict || !table.mayExpire) return undefined;
     let victim: Rule | undefined;
     let victimKey = Infinity;
     table.cls.forEach((cr) => {
@@ -495,4 +510,8 @@ function expiration(rule: Rule): number {
   if (rule.hardTimeout) at = rule.modified + rule.hardTimeout * 1000;
   if (rule.idleTimeout) at = Math.min(at, rule.used + rule.idleTimeout * 1000);
   return at;
+}
+
+function noteTimeouts(table: OfTable, rule: Rule): void {
+  if (rule.idleTimeout || rule.hardTimeout) table.mayExpire = true;
 }

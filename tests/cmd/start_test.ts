@@ -79,3 +79,78 @@ testIf(
     }
   },
 );
+
+/** The command line that runs `args` as the unprivileged user nobody, when this test is root. */
+function asUnprivileged(args: string[]): string[] {
+  if (Deno.uid() !== 0) return args;
+  return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", ...args];
+}
+
+testIf(
+  Deno.uid() === 0 ? needPrograms("setpriv", "ovs-vsctl") : needPrograms("ovs-vsctl"),
+  "ovs start runs as an unprivileged user: its own database, sockets and dummy bridges",
+  async () => {
+    const { dir } = await ovsDirs();
+    await Deno.chmod(dir, 0o777);
+    const home = `${dir}/home`;
+    await Deno.mkdir(home, { mode: 0o777 });
+    if (Deno.uid() === 0) await Deno.chown(home, 65534, 65534);
+    // A user of its own: no HOME, Deno cache or run directory of root's.
+    const [command, ...args] = asUnprivileged([
+      "env",
+      "-i",
+      "PATH=/usr/bin:/bin",
+      `HOME=${home}`,
+      `DENO_DIR=${home}/deno`,
+      Deno.execPath(),
+      "run",
+      "-A",
+      "--quiet",
+      MAIN,
+      "start",
+      "--enable-dummy",
+      "-vconsole:off",
+    ]);
+    const child = new Deno.Command(command!, { args, stdout: "piped", stderr: "piped" }).spawn();
+    // The default place: ~/.local/share/ovs-deno.
+    const state = `${home}/.local/share/ovs-deno`;
+    const tools = { OVS_RUNDIR: state };
+    try {
+      await waitFor(
+        () => {
+          try {
+            return Deno.statSync(`${state}/ovs-vswitchd.pid`).isFile;
+          } catch {
+            return false;
+          }
+        },
+        20000,
+        "ovs start to be ready",
+      );
+      if (Deno.uid() === 0) assert.equal(Deno.statSync(`${state}/conf.db`).uid, 65534);
+      const added = await run("ovs-vsctl", [
+        "--timeout=10",
+        "add-br",
+        "br0",
+        "--",
+        "set",
+        "bridge",
+        "br0",
+        "datapath-type=dummy",
+      ], tools);
+      assert.equal(added.code, 0, added.stderr);
+      assert.equal((await run("ovs-vsctl", ["list-br"], tools)).stdout, "br0\n");
+      child.kill("SIGTERM");
+      await child.status;
+      assert.throws(() => Deno.statSync(`${state}/ovs-vswitchd.pid`));
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await child.output().catch(() => undefined);
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
