@@ -3,7 +3,8 @@
 // netdev datapath with system ports on veth pairs into namespaces. Namespaces ping through the
 // flows the controller installs; then the controller is killed: in fail_mode=secure the flows it
 // installed keep forwarding but a new conversation goes nowhere, in fail_mode=standalone the
-// switch fails open (after three inactivity probes, 15 s) and forwards as a learning switch.
+// switch fails open (after three inactivity probes, 15 s) and forwards as a learning switch, and
+// once the controller is back its flows take over again.
 // Needs root, namespaces and the real Open vSwitch programs (CI has them).
 
 import assert from "node:assert/strict";
@@ -71,7 +72,7 @@ for (const { switchWhich, controllerWhich, label } of PAIRS) {
         `with the controller killed ${
           failMode === "secure"
             ? "installed flows still forward but new ones are not made"
-            : "the switch fails open to learning"
+            : "the switch fails open to learning until it is back"
         }`,
       async () => {
         const sw = await startNetSwitch(switchWhich);
@@ -118,6 +119,16 @@ for (const { switchWhich, controllerWhich, label } of PAIRS) {
             await waitUntil("h1 reaching h3 once the switch fails open", async () => {
               return await answered(sw, h1, h3, 2);
             }, 30000);
+            assert.equal(flowCount(await sw.ofctl("dump-flows", br)), 0, "no flow but fail-open's");
+            // The controller comes back: fail-open ends and new traffic is the controller's again.
+            controller = startController(controllerWhich, port, sw.server.env);
+            await waitUntil("the switch reconnected to its controller", async () => {
+              return (await sw.vsctl("get", "controller", br, "is_connected")).trim() === "true";
+            }, 30000);
+            await waitUntil("h2 reaching h3 through the controller's flows", async () => {
+              return await answered(sw, h2, h3, 2) &&
+                flowCount(await sw.ofctl("dump-flows", br)) > 0;
+            }, 20000);
           }
         } finally {
           if (controller) {
