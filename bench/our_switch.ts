@@ -3,9 +3,12 @@
 // with DEV_A and DEV_B as system ports, fail mode standalone without controller (so the switch
 // forwards with its own `priority=0 actions=NORMAL` flow, as the real one in the same race). Prints "pid N" for the switch
 // daemon (whose CPU the bench counts), then "ready" once the bridge is in place;
+// with OVS_BENCH_RULES=N it adds bench/bench_rules.ts's rules first;
 // on SIGTERM or SIGINT it removes the bridge, stops the daemons and the directory. Uses the real
 // ovsdb-tool (to create the database) and ovs-vsctl (to configure it).
 // Usage: deno run -A bench/our_switch.ts DEV_A DEV_B
+
+import { benchRuleCount, benchRules } from "./bench_rules.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const [devA, devB] = Deno.args;
@@ -75,6 +78,10 @@ try {
     bridge,
     devB,
   ]);
+  if (benchRuleCount() > 1) {
+    await Deno.writeTextFile(`${dir}/rules.txt`, benchRules(benchRuleCount()));
+    await must("ovs-ofctl", ["add-flows", bridge, `${dir}/rules.txt`]);
+  }
   console.log("ready");
 } catch (e) {
   console.error(`our_switch: ${e instanceof Error ? e.message : e}`);

@@ -7,6 +7,7 @@
 #   bench/switch.sh --ours "CMD {A} {B}"  # CMD forwards between host ports {A} and {B}
 #                                         # (e.g. "deno run -A bench/forward_loop.ts {A} {B}")
 #   bench/switch.sh --seconds 3 --only bridge,open,ours
+#   bench/switch.sh --rules 1000          # 999 rules the traffic misses above NORMAL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then echo "bench/switch.sh: needs root" >&2; exit 2; fi
