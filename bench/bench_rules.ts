@@ -1,6 +1,7 @@
-// The OpenFlow rules bench/switch.sh adds for its "N rules" runs: N-1 rules at priority 100 that
-// the bench's traffic (10.x addresses) never matches, above the bridge's own NORMAL flow, so each
-// switch's lookup has a full table to get through. One rule per line, for `ovs-ofctl add-flows`.
+// The OpenFlow rules bench/switch.sh (--rules N) and bench/upcall_bench.ts add: N-1 rules at
+// priority 100 that the benches' traffic (10.x addresses) never matches, above the bridge's own
+// NORMAL flow, so each switch's lookup has a full table to get through. One rule per line, for
+// `ovs-ofctl add-flows`.
 
 /** The rules to add so that the bridge holds `total` OpenFlow rules with its NORMAL flow. */
 export function benchRules(total: number): string {

@@ -12,6 +12,7 @@
 
 import { frameFromString } from "../core/datapath/pcap.ts";
 import { UnixctlClient } from "../core/net/unixctl_client.ts";
+import { benchRules } from "./bench_rules.ts";
 import {
   addPorts,
   REAL_OVS,
@@ -102,11 +103,8 @@ interface Figures {
 async function measure(which: Which, rules: number, frames: string[]): Promise<Figures> {
   const sw = await startSwitch(which, addPorts("br0", 1, 2));
   try {
-    const flows = ["priority=0,actions=NORMAL"];
-    for (let i = 1; i < rules; i++) {
-      flows.push(`priority=100,ip,nw_src=192.168.${i >> 8}.${i & 0xff},actions=drop`);
-    }
-    await sw.tool("ovs-ofctl", ["add-flows", "br0", "-"], { stdin: flows.join("\n") + "\n" });
+    const flows = "priority=0,actions=NORMAL\n" + benchRules(rules);
+    await sw.tool("ovs-ofctl", ["add-flows", "br0", "-"], { stdin: flows });
     // The destination is learned first, so every frame is forwarded to p2 alone.
     await sw.appctl(
       "netdev-dummy/receive",

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { readPcapFile } from "../../core/datapath/pcap.ts";
-import { alive, run, runOvs, type RunResult } from "../support/run.ts";
+import { alive, freePort, run, runOvs, type RunResult, waitUntil } from "../support/run.ts";
 import { firstReason, needPrograms, testIf } from "../support/skip.ts";
 import { addPorts, maskTimes, REAL_OVS, startSwitch, type Switch } from "../support/switch.ts";
 
@@ -92,13 +92,6 @@ interface Side {
   scenario: Scenario;
   bridge: string;
   controller: Controller;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
 }
 
 function bridgeArgs(bridge: string, index: number, version: string, dir: string): string[] {
@@ -192,14 +185,6 @@ async function settle(dir: string, bridges: string[], quietMs = 500): Promise<vo
   }
 }
 
-async function waitUntil(what: string, predicate: () => Promise<boolean>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
 async function dumpFlows(sw: Switch, side: Side): Promise<string> {
   const text = await sw.ofctl("-O", side.scenario.version, "dump-flows", side.bridge);
   const [header = "", ...flows] = maskTimes(text).trimEnd().split("\n");
@@ -265,12 +250,13 @@ testIf(
           "controller",
         );
         return csv.trim().split("\n").filter((l) => l.endsWith(",true")).length === sides.length;
-      });
+      }, 20_000);
       // From OpenFlow 1.3 the handshake ends with a table-miss flow: wait for it too.
       for (const side of sides.filter((s) => s.scenario.version >= "OpenFlow13")) {
         await waitUntil(
           `${side.bridge}'s table-miss flow`,
           async () => (await dumpFlows(sw, side)).includes("priority=0 actions=CONTROLLER:128"),
+          20_000,
         );
       }
 
@@ -488,6 +474,7 @@ testIf(
         "the table-miss flow",
         async () =>
           (await sw.ofctl("dump-flows", "br0")).includes("priority=0 actions=CONTROLLER:128"),
+        20_000,
       );
       for (const [port, flow] of STEPS.slice(0, 2)) {
         await sw.appctl("netdev-dummy/receive", `p${port}`, flow);
@@ -499,6 +486,7 @@ testIf(
           (await sw.ofctl("dump-flows", "br0")).includes(
             "priority=1,tcp,in_port=2,vlan_tci=0x0000/0x1fff,dl_src=50:54:00:00:00:02,dl_dst=50:54:00:00:00:01,nw_src=10.0.0.2,nw_dst=10.0.0.1,nw_tos=0,tp_src=9,tp_dst=8 actions=output:1",
           ),
+        20_000,
       );
       await run("ovs-appctl", ["-t", "ovs-vswitchd", "exit"], sw.env);
       await waitUntil("our controller to exit", () => Promise.resolve(!alive(pid)), 10_000);

@@ -2,7 +2,7 @@
 // fresh database in a fresh directory, and gives the paths and a stop function. Lets one test run
 // the same client script against both and compare.
 
-import { ovsDirs, run, runOvs } from "./run.ts";
+import { alive, killAndWait, ovsDirs, run, runOvs, waitFor } from "./run.ts";
 
 export const VSWITCH_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
 
@@ -49,13 +49,6 @@ export async function startOvsdbServer(
   };
 }
 
-/** Whether `pid` runs (a zombie, exited but not yet reaped, does not). */
-export async function processAlive(pid: number): Promise<boolean> {
-  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return stat !== "" && state !== "Z";
-}
-
 /**
  * An ovs-vswitchd whose pidfile is in `dir` and that is still running (its `exit` was never sent,
  * or, as Debian's 3.1 sometimes does on the dummy datapath, it hung on the way out) gets two
@@ -65,15 +58,8 @@ async function reapVswitchd(dir: string): Promise<void> {
   const text = await Deno.readTextFile(`${dir}/ovs-vswitchd.pid`).catch(() => "");
   const pid = Number(text.trim());
   if (!pid) return;
-  const alive = () => processAlive(pid);
-  for (let i = 0; i < 40 && (await alive()); i++) await new Promise((r) => setTimeout(r, 50));
-  if (await alive()) {
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch {
-      // Gone meanwhile.
-    }
-  }
+  await waitFor(() => !alive(pid), 2000).catch(() => undefined);
+  await killAndWait(pid);
 }
 
 /** Replaces UUIDs (and their ovs-vsctl short forms) so outputs of two servers compare. */

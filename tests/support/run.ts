@@ -83,6 +83,28 @@ export async function waitFor(
   }
 }
 
+/** Waits until the async `check` holds, polling every `intervalMs`, or throws after `ms`. */
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean>,
+  ms = 10000,
+  intervalMs = 100,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for a listener a test starts). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
 /** Kills `pid` if alive and waits for it to go. */
 export async function killAndWait(pid: number): Promise<void> {
   if (!alive(pid)) return;

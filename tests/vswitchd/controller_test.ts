@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { readPcapFile } from "../../core/datapath/pcap.ts";
-import { run } from "../support/run.ts";
+import { freePort, run, waitUntil } from "../support/run.ts";
 import { firstReason, needPrograms, testIf } from "../support/skip.ts";
 import { addPorts, maskTimes, REAL_OVS, startSwitch, type Switch } from "../support/switch.ts";
 
@@ -20,21 +20,6 @@ const C = "50:54:00:00:00:03";
 
 function frame(src: string, dst: string, from: string, to: string): string {
   return `eth(src=${src},dst=${dst}),eth_type(0x0800),ipv4(src=${from},dst=${to},proto=17,tos=0,ttl=64,frag=no),udp(src=7,dst=9)`;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, ms = 10000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 interface Rig {

@@ -8,7 +8,7 @@
 // Needs root, namespaces and the real Open vSwitch programs (CI has them).
 
 import assert from "node:assert/strict";
-import { MAIN } from "../support/run.ts";
+import { freePort, MAIN, waitUntil } from "../support/run.ts";
 import { firstReason, needPrograms, testIf } from "../support/skip.ts";
 import { type Host, needNetworkSwitch, type NetSwitch, startNetSwitch } from "./network_switch.ts";
 
@@ -16,21 +16,6 @@ const NEED = firstReason(
   needNetworkSwitch(),
   needPrograms("ovs-vswitchd", "ovsdb-server", "ovs-testcontroller"),
 );
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, ms = 15000) {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** ovs-testcontroller listening on `port`: Debian's or ours. */
 function startController(
@@ -88,7 +73,7 @@ for (const { switchWhich, controllerWhich, label } of PAIRS) {
           await sw.vsctl("set-controller", br, `tcp:127.0.0.1:${port}`);
           await waitUntil("the switch connected to its controller", async () => {
             return (await sw.vsctl("get", "controller", br, "is_connected")).trim() === "true";
-          }).catch(async (e) => {
+          }, 15000).catch(async (e) => {
             console.error(await sw.vsctl("list", "controller"), (await sw.log()).slice(-3000));
             throw e;
           });
@@ -97,7 +82,7 @@ for (const { switchWhich, controllerWhich, label } of PAIRS) {
           assert.ok(await answered(sw, h1, h2, 10), "h1 reaches h2 through the controller");
           await waitUntil("the controller's flows", async () => {
             return flowCount(await sw.ofctl("dump-flows", br)) > 0;
-          });
+          }, 15000);
           const dump = await sw.ofctl("dump-flows", br);
           assert.doesNotMatch(dump, /actions=NORMAL/, "no fail-open flow while connected");
 
@@ -106,7 +91,7 @@ for (const { switchWhich, controllerWhich, label } of PAIRS) {
           controller = undefined;
           await waitUntil("the switch noticed the controller is gone", async () => {
             return (await sw.vsctl("get", "controller", br, "is_connected")).trim() === "false";
-          });
+          }, 15000);
           if (failMode === "secure") {
             assert.ok(await answered(sw, h1, h2, 5), "flows the controller installed forward");
             // Past the standalone fail-open delay: a secure switch still makes no new flow.

@@ -6,8 +6,8 @@
 // bed (tests/support/netns.ts) removes namespaces and links.
 
 import { NetTestBed } from "../support/netns.ts";
-import { processAlive, startOvsdbServer, type TestServer } from "../support/ovsdb.ts";
-import { run, runOvs, type RunResult } from "../support/run.ts";
+import { startOvsdbServer, type TestServer } from "../support/ovsdb.ts";
+import { alive, run, runOvs, type RunResult, waitFor } from "../support/run.ts";
 import { firstReason, needPrograms, type SkipReason } from "../support/skip.ts";
 import { needTun } from "../support/netns.ts";
 import { sysAvailable } from "../../core/datapath/sys_socket.ts";
@@ -96,9 +96,7 @@ export async function startNetSwitch(which: "ours" | "real" = "ours"): Promise<N
     const pid = (await Deno.readTextFile(`${server.dir}/ovs-vswitchd.pid`).catch(() => "")).trim();
     await run("ovs-appctl", ["-t", "ovs-vswitchd", "exit"], env);
     // The next switch can open the datapath's tap device only once this process has gone.
-    for (let i = 0; pid && i < 100 && (await processAlive(Number(pid))); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    if (pid) await waitFor(() => !alive(Number(pid)), 5000).catch(() => undefined);
     await server.stop().catch(() => undefined);
   };
   try {
