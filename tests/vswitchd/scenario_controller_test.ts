@@ -183,7 +183,12 @@ testIf(
     const r = await compareScenario({
       steps: [
         "ovs-ofctl monitor br0 --detach --no-chdir --pidfile",
-        ...malformedMessages().map((m) => `ovs-appctl -t ovs-ofctl ofctl/send ${m}`),
+        // A barrier after each message: its error is printed before the next one is sent,
+        // however fast each switch answers.
+        ...malformedMessages().flatMap((m) => [
+          `ovs-appctl -t ovs-ofctl ofctl/send ${m}`,
+          "ovs-appctl -t ovs-ofctl ofctl/barrier",
+        ]),
         "ovs-appctl -t ovs-ofctl exit",
         "cat $DIR/monitor.err",
         "ovs-ofctl dump-flows br0",

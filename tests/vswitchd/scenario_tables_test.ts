@@ -170,7 +170,7 @@ testIf(
 
 testIf(
   REAL_OVS,
-  "idle and hard timeouts expire under time/warp with exact durations, and flow_removed reaches the monitor",
+  "idle and hard timeouts expire under time/warp with exact durations in dump-flows, and flow_removed reaches the monitor",
   async () => {
     const flow = (port: number) => receive(port, icmpFlow(port, M1, M2));
     const r = await compareScenario({
@@ -196,7 +196,9 @@ testIf(
         "ovs-appctl time/warp 20000 1000",
         "!exact ovs-ofctl dump-flows br0",
         "ovs-appctl -t ovs-ofctl exit",
-        "!exact cat $DIR/monitor.err",
+        // Which expiry pass reaps the rule that matched nothing (3, 6 or 9 s after it was
+        // added, warps being 3 s) varies from run to run on a loaded machine: durations masked.
+        "cat $DIR/monitor.err",
       ],
     });
     expectOutput(r, "cat $DIR/monitor.err", /OFPT_FLOW_REMOVED .*in_port=1 reason=idle/);
